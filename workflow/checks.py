@@ -1,0 +1,221 @@
+"""Cross-reference and graph checks, as pure functions over the raw file data.
+
+They run even when pydantic rejects part of a file, so they never trust a shape: every
+lookup tolerates missing keys and wrong types. Each returns ``(path, message)`` pairs.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from workflow.scheme import COORDINATOR, IDENTIFIER
+
+Finding = tuple[tuple[str | int, ...], str]
+RESERVED = {"state", "trigger", "version"}
+RESERVED_PREFIXES = ("is_", "may_", "to_")
+
+
+def reserved_name_reason(name: str) -> str | None:
+    """Why `name` cannot name a stage or action, or None if it can."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"{name!r} is a Python keyword"
+    if name in RESERVED:
+        return f"{name!r} is reserved by the state machine"
+    if name.startswith(RESERVED_PREFIXES):
+        return f"{name!r} starts with a prefix reserved by the state machine (is_, may_, to_)"
+    return None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[tuple[int | None, str]]:
+    """A role/stage reference field: a string or a list of strings, with list indices."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, list):
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
+
+
+def _at(base: tuple[str | int, ...], index: int | None) -> tuple[str | int, ...]:
+    return base if index is None else (*base, index)
+
+
+def _reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def check_scheme(data: Any) -> list[Finding]:
+    """Every cross-reference and graph problem in raw scheme data."""
+    out: list[Finding] = []
+    if not isinstance(data, dict):
+        return out
+    roles = _mapping(data.get("roles"))
+    stages = _mapping(data.get("stages"))
+    actions = _mapping(data.get("actions"))
+    dates = _mapping(data.get("dates"))
+    known_roles = set(roles) | {COORDINATOR}
+
+    if COORDINATOR in roles:
+        out.append((("roles", COORDINATOR), "'coordinator' is built in; do not define it"))
+
+    def role_refs(base: tuple[str | int, ...], value: Any) -> None:
+        for i, name in _names(value):
+            if name not in known_roles:
+                out.append((_at(base, i), f"unknown role {name!r}"))
+
+    for kind, table in (("stages", stages), ("actions", actions)):
+        for name in table:
+            if re.match(IDENTIFIER, name) and (why := reserved_name_reason(name)):
+                out.append(((kind, name), f"reserved name: {why}"))
+
+    for name, raw in stages.items():
+        stage = _mapping(raw)
+        base: tuple[str | int, ...] = ("stages", name)
+        terminal = stage.get("terminal") is True
+        if terminal:
+            for key in ("deadline", "reminders", "escalation"):
+                if stage.get(key):
+                    out.append(((*base, key), f"a terminal stage has no {key}"))
+        elif "owner" not in stage:
+            out.append((base, "a stage that is not terminal needs an owner"))
+        if "owner" in stage:
+            role_refs((*base, "owner"), stage["owner"])
+        role_refs((*base, "participants"), stage.get("participants"))
+        for i, step in enumerate(stage.get("escalation") or []):
+            if isinstance(step, dict):
+                role_refs((*base, "escalation", i, "to"), step.get("to"))
+        deadline = _mapping(stage.get("deadline"))
+        if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
+            out.append(((*base, "deadline", "before"),
+                        f"unknown project date {deadline['before']!r} (declare it under dates)"))
+        if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
+            out.append((base, "reminders and escalation need a deadline"))
+
+    edges: dict[str, set[str]] = {s: set() for s in stages}
+    for name, raw in actions.items():
+        action = _mapping(raw)
+        base = ("actions", name)
+        sources = _names(action.get("from"))
+        for i, src in sources:
+            if src not in stages:
+                out.append((_at((*base, "from"), i), f"unknown stage {src!r}"))
+            elif _mapping(stages[src]).get("terminal") is True:
+                out.append((_at((*base, "from"), i), f"stage {src!r} is terminal; no action leaves it"))
+        target = action.get("to")
+        if isinstance(target, str) and target not in stages:
+            out.append(((*base, "to"), f"unknown stage {target!r}"))
+        role_refs((*base, "by"), action.get("by"))
+        role_refs((*base, "notify"), action.get("notify"))
+        for i, item in _names(action.get("requires")):
+            for _, src in sources:
+                checklist = _mapping(stages.get(src)).get("checklist")
+                items = checklist if isinstance(checklist, list) else list(_mapping(checklist))
+                if src in stages and item not in items:
+                    out.append((_at((*base, "requires"), i),
+                                f"checklist item {item!r} is not in stage {src!r}'s checklist"))
+        deadline = _mapping(action.get("deadline"))
+        if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
+            out.append(((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}"))
+        if isinstance(target, str) and target in stages:
+            for _, src in sources:
+                if src in edges:
+                    edges[src].add(target)
+
+    if not stages:
+        return out
+    initial = data.get("initial", next(iter(stages)))
+    if isinstance(initial, str) and initial not in stages:
+        out.append((("initial",), f"unknown stage {initial!r}"))
+        return out
+    terminals = {s for s, raw in stages.items() if _mapping(raw).get("terminal") is True}
+    if not terminals:
+        out.append((("stages",), "no stage is terminal; projects could never finish"))
+    if initial in terminals:
+        out.append((("initial",), f"the initial stage {initial!r} is terminal"))
+    reachable = _reachable([initial], edges) if isinstance(initial, str) else set(stages)
+    for name in stages:
+        if name not in reachable:
+            out.append((("stages", name), f"stage {name!r} cannot be reached from {initial!r}"))
+    reverse: dict[str, set[str]] = {s: set() for s in stages}
+    for src, targets in edges.items():
+        for dst in targets:
+            reverse[dst].add(src)
+    finishing = _reachable(terminals, reverse)
+    for name in stages:
+        if name in terminals:
+            continue
+        if not edges[name] - {name}:
+            out.append((("stages", name), f"stage {name!r} is a trap: no action leads out of it"))
+        elif terminals and name not in finishing:
+            out.append((("stages", name), f"no terminal stage can be reached from {name!r}"))
+    return out
+
+
+def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Finding]:
+    """Cross-reference problems in raw organisation data.
+
+    `scheme_roles` maps role names to levels; when given, roles must exist in it.
+    """
+    out: list[Finding] = []
+    if not isinstance(data, dict):
+        return out
+    units = _mapping(data.get("units"))
+    people = _mapping(data.get("people"))
+    root = _mapping(data.get("municipality")).get("root")
+    if isinstance(root, str):
+        if root not in units:
+            out.append((("municipality", "root"), f"unknown unit {root!r}"))
+        elif _mapping(units[root]).get("parent") is not None:
+            out.append((("units", root, "parent"), "the root unit has no parent"))
+    for uid, raw in units.items():
+        parent = _mapping(raw).get("parent")
+        if parent is None:
+            if uid != root:
+                out.append((("units", uid), f"unit {uid!r} has no parent (only the root may)"))
+        elif isinstance(parent, str) and parent not in units:
+            out.append((("units", uid, "parent"), f"unknown unit {parent!r}"))
+    for uid in units:  # cycles
+        seen, cur = set(), uid
+        while isinstance(cur, str) and cur in units and cur not in seen:
+            seen.add(cur)
+            cur = _mapping(units[cur]).get("parent")
+        if isinstance(cur, str) and cur == uid:
+            out.append((("units", uid, "parent"), f"unit {uid!r} is its own ancestor"))
+    accounts: dict[str, str] = {}
+    roles = scheme_roles if scheme_roles is None else {**scheme_roles, COORDINATOR: "central"}
+    for pid, raw in people.items():
+        person = _mapping(raw)
+        for i, assignment in enumerate(person.get("roles") or []):
+            a = _mapping(assignment)
+            unit, role = a.get("unit"), a.get("role")
+            if isinstance(unit, str) and unit not in units:
+                out.append((("people", pid, "roles", i, "unit"), f"unknown unit {unit!r}"))
+            if roles is not None and isinstance(role, str) and role not in roles:
+                out.append((("people", pid, "roles", i, "role"),
+                            f"role {role!r} is not in the scheme"))
+        for i, account in enumerate(person.get("accounts") or []):
+            if isinstance(account, str):
+                if account in accounts:
+                    out.append((("people", pid, "accounts", i),
+                                f"account {account!r} already belongs to {accounts[account]!r}"))
+                accounts[account] = pid
+    if people and not any(
+        _mapping(a).get("role") == COORDINATOR
+        for p in people.values() for a in (_mapping(p).get("roles") or [])
+    ):
+        out.append((("people",), "nobody holds the coordinator role"))
+    return out

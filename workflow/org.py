@@ -1,0 +1,126 @@
+"""Pydantic models of an organisation file: the municipality, its unit tree, its people
+and their roles, and the municipality's own calendar overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflow.labels import Label
+from workflow.scheme import Identifier
+
+PERSON_ID = r"^[a-z][a-z0-9_.-]*$"
+PersonId = Annotated[str, Field(pattern=PERSON_ID, max_length=63)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnitKind(StrEnum):
+    """What a unit is; decides nothing by itself, but reads well in lists and reports."""
+
+    municipality = "municipality"
+    former_municipality = "former_municipality"
+    administration = "administration"
+    city = "city"
+    town = "town"
+    parish = "parish"
+    department = "department"
+    office = "office"
+    body = "body"
+    institution = "institution"
+
+
+class CalendarDay(_Model):
+    """A date with an optional name."""
+
+    date: dt.date
+    title: Label | None = None
+
+
+class CalendarOverrides(_Model):
+    """The municipality's own deviations from the national working-day calendar."""
+
+    days_off: list[CalendarDay] = Field(default_factory=list)
+    working_days: list[CalendarDay] = Field(default_factory=list)
+    declined_transfers: list[dt.date] = Field(
+        default_factory=list,
+        description="National days off moved from a working Saturday that the municipality "
+        "did not adopt: both the day off and the working Saturday revert.",
+    )
+
+
+class Municipality(_Model):
+    """The municipality the file describes."""
+
+    name: Label
+    code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
+    root: Identifier
+
+
+class Unit(_Model):
+    """A node of the unit tree."""
+
+    name: Label
+    kind: UnitKind
+    parent: Identifier | None = None
+
+
+class Assignment(_Model):
+    """A role held by a person in a unit (and, for parish roles, its sub-units)."""
+
+    role: Identifier
+    unit: Identifier
+
+
+class Person(_Model):
+    """A member of staff. Only the id enters history, so name and e-mail can be erased."""
+
+    name: str = Field(min_length=1)
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    lang: Annotated[str, Field(pattern=r"^(lv|en)$")] = "lv"
+    roles: list[Assignment] = Field(default_factory=list)
+    accounts: list[str] = Field(
+        default_factory=list, description="Operating-system accounts that may act as this person."
+    )
+
+
+class Organisation(_Model):
+    """A whole organisation file."""
+
+    municipality: Municipality
+    calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
+    funding_instruments: dict[Identifier, Label] = Field(default_factory=dict)
+    units: dict[Identifier, Unit] = Field(min_length=1)
+    people: dict[PersonId, Person] = Field(default_factory=dict)
+
+    @cached_property
+    def children(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {u: [] for u in self.units}
+        for uid, unit in self.units.items():
+            if unit.parent in out:
+                out[unit.parent].append(uid)
+        return out
+
+    def ancestors(self, unit: str) -> Iterator[str]:
+        """The unit itself, then its parent, up to the root (cycle-safe)."""
+        seen: set[str] = set()
+        current: str | None = unit
+        while current is not None and current not in seen and current in self.units:
+            seen.add(current)
+            yield current
+            current = self.units[current].parent
+
+    def holders(self, role: str, unit: str | None = None) -> list[str]:
+        """People holding `role` (in `unit` exactly, when given)."""
+        return [
+            pid
+            for pid, p in self.people.items()
+            if any(a.role == role and (unit is None or a.unit == unit) for a in p.roles)
+        ]
