@@ -97,16 +97,27 @@ def load_scheme(path: str | Path) -> Scheme:
 
 
 def load_org_text(
-    text: str, file: str = "<organisation>", scheme: Scheme | None = None
+    text: str,
+    file: str = "<organisation>",
+    scheme: Scheme | None = None,
+    *,
+    roles: dict[str, str] | None = None,
 ) -> Organisation:
-    """A validated organisation from YAML text; role names are checked against `scheme`."""
-    roles = {name: role.level.value for name, role in scheme.roles.items()} if scheme else None
+    """A validated organisation from YAML text; role names are checked against `scheme`
+    (or against `roles`, role name → level, when several schemes are in use)."""
+    if scheme is not None:
+        roles = {name: role.level.value for name, role in scheme.roles.items()}
     return _load(text, file, Organisation, lambda d: check_org(d, roles), OrgError)
 
 
 def load_org(path: str | Path, scheme: Scheme | None = None) -> Organisation:
     """A validated organisation from a YAML file."""
     return load_org_text(_read_text(path, OrgError), str(path), scheme)
+
+
+def read_text(path: str | Path, kind: str = "scheme") -> str:
+    """A file's text, or an InputError naming the file and why it cannot be read."""
+    return _read_text(path, SchemeError if kind == "scheme" else OrgError)
 
 
 def _read_text(path: str | Path, error: type[InputError]) -> str:

@@ -1,0 +1,606 @@
+"""The `shema` command: parse, read the environment once, call the engine, print.
+
+No business logic lives here. Heavy modules are imported inside the commands that need
+them, so a read command starts quickly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from workflow.errors import EnvironmentProblem, InputError, ShemaError
+
+if TYPE_CHECKING:
+    from engine.service import Engine
+
+
+@dataclass
+class Settings:
+    """What the environment and the global options said, read once."""
+
+    db_url: str
+    actor: str | None
+    lang: str
+    _engine: Engine | None = None
+
+    def engine(self, *, require_schema: bool = True) -> Engine:
+        if self._engine is None:
+            from engine.service import Engine
+            from storage.database import Database
+            from storage.migrate import require_current
+
+            db = Database(self.db_url)
+            if require_schema:
+                require_current(db)
+            self._engine = Engine(db)
+        return self._engine
+
+    def who(self) -> str | None:
+        from engine.service import identify
+
+        return identify(self.engine(), self.actor, _os_account())
+
+
+def _os_account() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def now() -> dt.datetime:
+    """The clock, read only here at the edge."""
+    return dt.datetime.now(dt.UTC)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"shema: {message}", err=True)
+    sys.exit(code)
+
+
+class ShemaGroup(click.Group):
+    """Maps every error to one line on stderr and an exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(exc.exit_code)
+        except ShemaError as exc:
+            fail(str(exc), exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # no traceback reaches a user
+            from sqlalchemy.exc import DBAPIError, OperationalError
+
+            if isinstance(exc, OperationalError | DBAPIError) and getattr(
+                exc, "connection_invalidated", False
+            ) or isinstance(exc, OperationalError):
+                fail(f"database problem: {str(getattr(exc, 'orig', exc)).splitlines()[0]}", 3)
+            if os.environ.get("SHEMA_DEBUG"):
+                raise
+            fail(f"unexpected error: {type(exc).__name__}: {exc} "
+                 "(SHEMA_DEBUG=1 shows the details)", 1)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """A plain aligned table (no colour: scripts and pipes read it too)."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, r in enumerate(cells):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+expect_option = click.option("--expect-version", type=int, default=None,
+                             help="Refuse unless the project is still at this version.")
+pass_settings = click.pass_obj
+
+
+@click.group(cls=ShemaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="SHEMA_DB", default="sqlite:///shema.db",
+              show_default=True, help="Database URL (SHEMA_DB).")
+@click.option("--as", "actor", envvar="SHEMA_USER", default=None,
+              help="Act as this person id (SHEMA_USER).")
+@click.option("--lang", type=click.Choice(["lv", "en"]), envvar="SHEMA_LANG", default="lv",
+              show_default=True, help="Language of labels (SHEMA_LANG).")
+@click.version_option(package_name="shema")
+@click.pass_context
+def main(ctx: click.Context, db_url: str, actor: str | None, lang: str) -> None:
+    """Shēma: the unified project organisation scheme, executable."""
+    ctx.obj = Settings(db_url, actor or None, lang)
+
+
+# -- database ----------------------------------------------------------------------
+
+
+@main.command()
+@pass_settings
+def init(s: Settings) -> None:
+    """Create or upgrade the database."""
+    from storage.migrate import upgrade
+
+    engine = s.engine(require_schema=False)
+    before, after = upgrade(engine.db)
+    if before == after:
+        click.echo(f"{engine.db.safe_url}: already at revision {after}")
+    else:
+        click.echo(f"{engine.db.safe_url}: revision {before or '(empty)'} -> {after}")
+
+
+@main.command()
+@json_option
+@pass_settings
+def status(s: Settings, as_json: bool) -> None:
+    """Health: schema revision, loaded scheme and organisation, projects."""
+    from engine.status import status as read_status
+    from storage.database import Database
+
+    data = read_status(Database(s.db_url))
+    if as_json:
+        echo_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+    if not data.get("initialised"):
+        sys.exit(3)
+
+
+# -- scheme ------------------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def scheme() -> None:
+    """Validate, show, draw and load schemes."""
+
+
+@scheme.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def scheme_validate(files: tuple[str, ...]) -> None:
+    """Check scheme files; print every problem as FILE:LINE:COL: path: message."""
+    from workflow.loader import load_scheme
+
+    problems = []
+    for file in files:
+        try:
+            load_scheme(file)
+            click.echo(f"{file}: ok")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+
+
+@scheme.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def scheme_show(s: Settings, file: str, as_json: bool) -> None:
+    """Stages, roles, actions, handoffs and deadlines of a scheme file."""
+    from workflow.loader import load_scheme
+    from workflow.summary import summary
+
+    data = summary(load_scheme(file), s.lang)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['title']} ({data['scheme']})")
+    click.echo("\nRoles")
+    table([(r["role"], r["level"], r["title"]) for r in data["roles"]], ["role", "level", "title"])
+    click.echo("\nStages")
+    table([(st["stage"], st["owner"] or "-", ", ".join(st["participants"]), st["deadline"] or "",
+            "terminal" if st["terminal"] else "", st["title"]) for st in data["stages"]],
+          ["stage", "owner", "participants", "deadline", "", "title"])
+    click.echo("\nActions")
+    table([(a["action"], ", ".join(a["from"]), a["to"], ", ".join(a["by"]),
+            "handoff" if a["handoff"] else "", "comment" if a["comment"] == "required" else "",
+            ", ".join(a["requires"])) for a in data["actions"]],
+          ["action", "from", "to", "by", "", "", "requires"])
+
+
+@scheme.command("diagram")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+@pass_settings
+def scheme_diagram(s: Settings, file: str, fmt: str, output: str | None) -> None:
+    """Draw a scheme as Mermaid or Graphviz DOT."""
+    from workflow import diagram
+    from workflow.loader import load_scheme
+
+    loaded = load_scheme(file)
+    out = diagram.mermaid(loaded, s.lang) if fmt == "mermaid" else diagram.dot(loaded, s.lang)
+    if output:
+        Path(output).write_text(out, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(out, nl=False)
+
+
+@scheme.command("json-schema")
+@click.option("--org", is_flag=True, help="The organisation file's schema instead.")
+def scheme_json_schema(org: bool) -> None:
+    """Print the JSON Schema of the scheme format (for editors)."""
+    from workflow import jsonschema
+
+    click.echo(jsonschema.dump(jsonschema.org_json_schema() if org
+                               else jsonschema.scheme_json_schema()), nl=False)
+
+
+@scheme.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def scheme_load(s: Settings, file: str, as_json: bool) -> None:
+    """Load a scheme as a new version (coordinators only)."""
+    from engine.loading import load_scheme
+    from workflow.loader import read_text
+
+    source = read_text(file, "scheme")
+    engine = s.engine()
+    loaded = load_scheme(engine, source, file, actor=s.who(), now=now())
+    if as_json:
+        echo_json(loaded.to_json())
+    elif loaded.created:
+        click.echo(f"scheme {loaded.name} loaded as version {loaded.version}")
+    else:
+        click.echo(f"scheme {loaded.name} unchanged: still version {loaded.version}")
+
+
+# -- organisation ------------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def org() -> None:
+    """Validate, show and load organisation files."""
+
+
+def _scheme_for_org(path: str | None) -> Any:
+    from schemes import shipped
+    from workflow.loader import load_scheme, load_scheme_text
+
+    if path:
+        return load_scheme(path)
+    return load_scheme_text(shipped("unified.yaml").read_text(encoding="utf-8"), "unified.yaml")
+
+
+@org.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--scheme", "scheme_file", type=click.Path(dir_okay=False), default=None,
+              help="Check role names against this scheme (default: the shipped unified one).")
+def org_validate(file: str, scheme_file: str | None) -> None:
+    """Check an organisation file; warn where a unit has nobody to receive its work."""
+    from engine.loading import org_warnings
+    from workflow.loader import load_org
+
+    sch = _scheme_for_org(scheme_file)
+    loaded = load_org(file, sch)
+    for warning in org_warnings(loaded, sch):
+        click.echo(f"{file}: {warning.path}: warning: {warning.message}", err=True)
+    click.echo(f"{file}: ok ({len(loaded.units)} units, {len(loaded.people)} people)")
+
+
+@org.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def org_show(s: Settings, file: str, as_json: bool) -> None:
+    """Units and people of an organisation file."""
+    from workflow.labels import text
+    from workflow.loader import load_org
+
+    o = load_org(file)
+    units = [{"id": uid, "name": text(u.name, s.lang), "kind": u.kind.value, "parent": u.parent}
+             for uid, u in o.units.items()]
+    people = [{"id": pid, "name": p.name, "email": p.email, "lang": p.lang,
+               "roles": [{"role": a.role, "unit": a.unit} for a in p.roles]}
+              for pid, p in o.people.items()]
+    if as_json:
+        echo_json({"municipality": text(o.municipality.name, s.lang),
+                   "code_prefix": o.municipality.code_prefix, "units": units, "people": people})
+        return
+    click.echo(f"{text(o.municipality.name, s.lang)} ({o.municipality.code_prefix})\n")
+    depth = {uid: len(list(o.ancestors(uid))) - 1 for uid in o.units}
+    table([("  " * depth[u["id"]] + u["id"], u["kind"], u["name"]) for u in units],
+          ["unit", "kind", "name"])
+    click.echo("")
+    table([(p["id"], p["name"], p["email"] or "",
+            ", ".join(f"{r['role']}@{r['unit']}" for r in p["roles"])) for p in people],
+          ["person", "name", "e-mail", "roles"])
+
+
+@org.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def org_load(s: Settings, file: str, as_json: bool) -> None:
+    """Load the organisation (coordinators only; the first load by a coordinator it names)."""
+    from engine.loading import load_org
+    from workflow.loader import read_text
+
+    source = read_text(file, "organisation")
+    engine = s.engine()
+    from sqlalchemy import func, select
+
+    from storage.tables import org_versions
+
+    with engine.db.read() as conn:
+        empty = not conn.execute(select(func.count()).select_from(org_versions)).scalar_one()
+    actor = s.actor if empty else s.who()
+    loaded = load_org(engine, source, file, actor=actor, now=now())
+    if as_json:
+        echo_json(loaded.to_json())
+    elif loaded.created:
+        click.echo(f"organisation {loaded.name} loaded as version {loaded.version}")
+    else:
+        click.echo(f"organisation {loaded.name} unchanged: still version {loaded.version}")
+
+
+# -- projects ----------------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def project() -> None:
+    """Create, list, show and move projects."""
+
+
+def _print_outcome(outcome: Any, as_json: bool, message: str) -> None:
+    if as_json:
+        echo_json(outcome.to_json())
+    else:
+        click.echo(message)
+
+
+@project.command("new")
+@click.option("--title", required=True)
+@click.option("--unit", required=True)
+@click.option("--scheme", "scheme_name", default=None, help="Scheme name (default: newest).")
+@click.option("--budget", default=None, help="Estimated cost, e.g. 125000.00")
+@click.option("--currency", default="EUR", show_default=True)
+@click.option("--instrument", "funding_instrument", default=None)
+@click.option("--partner", "partners", multiple=True)
+@click.option("--date", "dates", multiple=True, metavar="NAME=YYYY-MM-DD",
+              help="A project date the scheme declares (e.g. call_deadline=2026-03-31).")
+@json_option
+@pass_settings
+def project_new(s: Settings, title: str, unit: str, scheme_name: str | None, budget: str | None,
+                currency: str, funding_instrument: str | None, partners: tuple[str, ...],
+                dates: tuple[str, ...], as_json: bool) -> None:
+    """Create a project; prints its code."""
+    from decimal import Decimal, InvalidOperation
+
+    from workflow.errors import UsageError
+
+    try:
+        amount = Decimal(budget) if budget is not None else None
+    except InvalidOperation:
+        raise UsageError(f"--budget {budget!r} is not an amount") from None
+    parsed: dict[str, dt.date] = {}
+    for item in dates:
+        name, _, value = item.partition("=")
+        try:
+            parsed[name] = dt.date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"--date {item!r}: expected NAME=YYYY-MM-DD") from None
+    engine = s.engine()
+    out = engine.create_project(title=title, unit=unit, actor=s.who(), now=now(),
+                                scheme=scheme_name, budget=amount, currency=currency,
+                                funding_instrument=funding_instrument, partners=partners,
+                                dates=parsed)
+    _print_outcome(out, as_json, out.code)
+
+
+@project.command("list")
+@click.option("--unit", default=None)
+@click.option("--stage", default=None)
+@click.option("--mine", is_flag=True, help="Only what waits for me.")
+@click.option("--assignee", default=None, help="Only projects this person is responsible for.")
+@click.option("--overdue", is_flag=True, help="Only projects past their deadline.")
+@json_option
+@pass_settings
+def project_list(s: Settings, unit: str | None, stage: str | None, mine: bool,
+                 assignee: str | None, overdue: bool, as_json: bool) -> None:
+    """Projects I may see."""
+    engine = s.engine()
+    rows = engine.list_projects(actor=s.who(), unit=unit, stage=stage, assignee=assignee,
+                                mine=mine, lang=s.lang)
+    if overdue:
+        rows = [r for r in rows if False]  # deadlines arrive with the scheduler
+    if as_json:
+        echo_json([r.to_json() for r in rows])
+        return
+    table([(r.code, r.unit, r.stage, r.version, r.holder, r.title) for r in rows],
+          ["code", "unit", "stage", "v", "held by", "title"])
+
+
+@project.command("show")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_show(s: Settings, code: str, as_json: bool) -> None:
+    """One project: stage, holder, handoff, checklist."""
+    p = s.engine().project(code, actor=s.who(), lang=s.lang)
+    if as_json:
+        echo_json(p.to_json())
+        return
+    click.echo(f"{p.code}  {p.title}")
+    click.echo(f"  unit:     {p.unit_name} ({p.unit})")
+    click.echo(f"  scheme:   {p.scheme} v{p.scheme_version}")
+    click.echo(f"  stage:    {p.stage_title} ({p.stage}) since {_local(p.stage_entered_at)}")
+    click.echo(f"  held by:  {p.holder} since {_local(p.holder_since)}")
+    if p.handoff:
+        click.echo(f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
+                   f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)")
+    if p.hold_since:
+        click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
+    if p.budget_amount is not None:
+        click.echo(f"  budget:   {p.budget_amount} {p.budget_currency}")
+    click.echo(f"  version:  {p.version}")
+    for item in p.checklist:
+        mark = "x" if item.checked else " "
+        who = f"  ({item.checked_by}, {_local(item.checked_at)})" if item.checked_at else ""
+        click.echo(f"  [{mark}] {item.title} ({item.item}){who}")
+
+
+def _local(when: dt.datetime | None) -> str:
+    if when is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return when.astimezone(ZoneInfo("Europe/Riga")).strftime("%Y-%m-%d %H:%M")
+
+
+@project.command("actions")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_actions(s: Settings, code: str, as_json: bool) -> None:
+    """The actions I may take now."""
+    actions = s.engine().actions(code, actor=s.who(), lang=s.lang)
+    if as_json:
+        echo_json([a.to_json() for a in actions])
+        return
+    table([(a.action, a.to, "handoff" if a.handoff else "",
+            "comment" if a.comment == "required" else "",
+            "ready" if a.ready else "; ".join(a.blocked_by)) for a in actions],
+          ["action", "to", "", "", "state"])
+
+
+def _write_command(name: str, help_text: str, params: list[Callable[[Any], Any]],
+                   run: Callable[..., Any]) -> None:
+    """A project command that writes: the same options, output and errors for all."""
+
+    def command(s: Settings, as_json: bool, **kwargs: Any) -> None:
+        out = run(s.engine(), actor=s.who(), now=now(), **kwargs)
+        _print_outcome(out, as_json, f"{out.code}: {out.kind}; stage {out.stage}, "
+                                     f"version {out.version}")
+
+    command.__doc__ = help_text
+    for param in reversed([*params, json_option]):
+        command = param(command)
+    project.command(name)(pass_settings(command))
+
+
+_code = click.argument("code")
+_refs = click.option("--ref", "refs", multiple=True,
+                     help="A document reference (registration number or URL); repeatable.")
+
+_write_command(
+    "advance", "Move the project on by ACTION.",
+    [_code, click.argument("action"), click.option("--comment", default=None), _refs,
+     expect_option],
+    lambda e, code, action, **kw: e.advance(code, action, **kw))
+_write_command(
+    "ack", "Acknowledge a handoff to my side.", [_code, expect_option],
+    lambda e, code, **kw: e.acknowledge(code, **kw))
+_write_command(
+    "check", "Tick (or --uncheck) a checklist item.",
+    [_code, click.argument("item"), click.option("--uncheck", is_flag=True), expect_option],
+    lambda e, code, item, uncheck, **kw: e.check(code, item, checked=not uncheck, **kw))
+_write_command(
+    "assign", "Make PERSON responsible.", [_code, click.argument("person"), expect_option],
+    lambda e, code, person, **kw: e.assign(code, person, **kw))
+_write_command(
+    "comment", "Add a comment.", [_code, click.argument("text"), _refs, expect_option],
+    lambda e, code, text, **kw: e.comment(code, text, **kw))
+_write_command(
+    "hold", "Pause the project (waiting for an external body).",
+    [_code, click.option("--reason", required=True), expect_option],
+    lambda e, code, **kw: e.hold(code, **kw))
+_write_command(
+    "resume", "End a hold.", [_code, expect_option], lambda e, code, **kw: e.resume(code, **kw))
+_write_command(
+    "force", "Move the project to STAGE (coordinators only, with a reason).",
+    [_code, click.argument("stage"), click.option("--reason", required=True), expect_option],
+    lambda e, code, stage, **kw: e.force(code, stage, **kw))
+
+
+@project.command("history")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_history(s: Settings, code: str, as_json: bool) -> None:
+    """Everything that happened to the project, in order."""
+    events = s.engine().history(code, actor=s.who())
+    if as_json:
+        echo_json([e.to_json() for e in events])
+        return
+    table([(e.seq, _local(e.at), e.actor or "-", e.kind,
+            e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
+            (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""))
+           for e in events], ["#", "when", "who", "what", "", "comment"])
+
+
+# -- audit -------------------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def audit() -> None:
+    """Check the tamper-evident history."""
+
+
+@audit.command("verify")
+@json_option
+@pass_settings
+def audit_verify(s: Settings, as_json: bool) -> None:
+    """Recompute every project's hash chain; exit 1 naming the first broken event."""
+    from engine.audit import verify
+
+    report = verify(s.engine().db)
+    if as_json:
+        echo_json(report.to_json())
+    for b in report.broken:
+        click.echo(f"BROKEN {b['project']} event #{b['event']}: {b['reason']}", err=True)
+    if not as_json:
+        click.echo(f"{report.projects} projects, {report.events} events: "
+                   f"{'ok' if report.ok else f'{len(report.broken)} broken'}")
+    if not report.ok:
+        sys.exit(1)
+
+
+# -- demo --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="shema-demo",
+              show_default=True)
+def demo(directory: str) -> None:
+    """Set up a demo database with the shipped scheme and organisation, and walk projects."""
+    from engine.demo import run_demo
+
+    result = run_demo(Path(directory), now=now(), echo=click.echo)
+    click.echo("")
+    click.echo("Try it:")
+    click.echo(f"  export SHEMA_DB={result.db_url}")
+    for line in result.hints:
+        click.echo(f"  {line}")
+
+
+def run() -> None:  # pragma: no cover - console entry for `python cli.py`
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
+
+
+__all__ = ["EnvironmentProblem", "main"]

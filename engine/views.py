@@ -1,0 +1,132 @@
+"""What the service API returns: plain, JSON-ready snapshots (no database handles)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+class _View:
+    def to_json(self) -> dict[str, Any]:
+        return {k: _json(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class ChecklistItem(_View):
+    item: str
+    title: str
+    checked: bool
+    checked_by: str | None = None
+    checked_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Handoff(_View):
+    """A move across levels waiting for the receiving side to acknowledge it."""
+
+    action: str
+    from_stage: str
+    to_stage: str
+    from_level: str
+    to_level: str
+    sent_at: dt.datetime
+    sent_by: str | None
+    receivers: list[str]
+
+
+@dataclass(frozen=True)
+class ProjectView(_View):
+    id: int
+    code: str
+    title: str
+    unit: str
+    unit_name: str
+    scheme: str
+    scheme_version: int
+    stage: str
+    stage_title: str
+    stage_owner: str | None
+    stage_entered_at: dt.datetime
+    version: int
+    responsible: str | None
+    holder: str
+    holder_since: dt.datetime
+    handoff: Handoff | None
+    hold_since: dt.datetime | None
+    hold_reason: str | None
+    created_at: dt.datetime
+    created_by: str | None
+    budget_amount: Decimal | None
+    budget_currency: str
+    funding_instrument: str | None
+    partners: list[str]
+    dates: dict[str, str]
+    terminal: bool
+    checklist: list[ChecklistItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ActionView(_View):
+    action: str
+    title: str
+    to: str
+    to_title: str
+    handoff: bool
+    comment: str
+    requires: list[str]
+    missing: list[str]
+    ready: bool
+    blocked_by: list[str]
+
+
+@dataclass(frozen=True)
+class Event(_View):
+    seq: int
+    at: dt.datetime
+    actor: str | None
+    kind: str
+    action: str | None
+    from_stage: str | None
+    to_stage: str | None
+    comment: str | None
+    refs: list[str]
+    data: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class Loaded(_View):
+    """The outcome of loading a scheme or an organisation file."""
+
+    kind: str
+    name: str
+    version: int
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditReport(_View):
+    projects: int
+    events: int
+    broken: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken

@@ -1,0 +1,108 @@
+"""Database set-up for SQLite (the embedded default) and PostgreSQL.
+
+SQLite: WAL, busy_timeout, foreign keys, and every writing transaction starts with
+``BEGIN IMMEDIATE`` (pysqlite's implicit BEGIN is switched off), because a deferred
+transaction that reads then writes gets SQLITE_BUSY at once instead of waiting, and
+plain pysqlite loses updates across processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, pool, text
+from sqlalchemy.exc import OperationalError
+
+from workflow.errors import EnvironmentProblem
+
+SQLITE_BUSY_MS = 30_000
+DEFAULT_URL = "sqlite:///shema.db"
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Database:
+    """One database: an SQLAlchemy engine plus the right way to open transactions on it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            # One connection per thread, held for the thread's life: opening a SQLite
+            # connection and setting its pragmas costs more than a whole advance.
+            self.engine: Engine = create_engine(
+                url, echo=echo, poolclass=pool.SingletonThreadPool, pool_size=8,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(self.engine, "connect", _sqlite_on_connect)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        self._local = threading.local()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: all or nothing; on SQLite it holds the write lock
+        from its first statement, so what it reads stays true until it commits."""
+        with self._connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction with one consistent view."""
+        with self._connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise EnvironmentProblem(f"cannot open the database {self.safe_url}: {_first_line(exc)}") from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def ping(self) -> None:
+        """Raise EnvironmentProblem unless the database answers."""
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__

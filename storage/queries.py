@@ -1,0 +1,63 @@
+"""Statements the engine runs, built once at import (SQLAlchemy caches their compiled form)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.tables import (
+    checklist,
+    code_counters,
+    handoffs,
+    history,
+    org_versions,
+    projects,
+    scheme_versions,
+)
+
+# The project row plus the current organisation version, in one round trip: caches are
+# keyed by that version, so a running process sees an `org load` made elsewhere.
+SELECT_PROJECT = select(
+    projects,
+    select(func.max(org_versions.c.id)).scalar_subquery().label("org_version"),
+).where(projects.c.code == bindparam("code"))
+
+CAS_PROJECT = (
+    update(projects)
+    .where(and_(projects.c.id == bindparam("pid"), projects.c.version == bindparam("old_version")))
+)
+
+INSERT_HISTORY = history.insert()
+INSERT_HANDOFF = handoffs.insert()
+ACK_HANDOFF = (
+    update(handoffs)
+    .where(and_(handoffs.c.project_id == bindparam("pid"), handoffs.c.acknowledged_at.is_(None)))
+    .values(acknowledged_at=bindparam("at"), acknowledged_by=bindparam("by"))
+)
+SELECT_CHECKED = select(checklist.c.item).where(checklist.c.project_id == bindparam("pid"))
+INSERT_CHECK = checklist.insert()
+DELETE_CHECK = checklist.delete().where(
+    and_(checklist.c.project_id == bindparam("pid"), checklist.c.item == bindparam("item_name"))
+)
+LATEST_ORG = select(org_versions.c.id, org_versions.c.compiled).order_by(
+    org_versions.c.id.desc()
+).limit(1)
+SCHEME_BY_ID = select(scheme_versions).where(scheme_versions.c.id == bindparam("id"))
+
+
+def next_code_number(conn: Connection, prefix: str, year: int) -> int:
+    """Atomically take the next number of the (prefix, year) counter, in the caller's
+    transaction (an upsert on its row, never max()+1)."""
+    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(code_counters)
+        .values(prefix=prefix, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[code_counters.c.prefix, code_counters.c.year],
+            set_={"last_number": code_counters.c.last_number + 1},
+        )
+        .returning(code_counters.c.last_number)
+    )
+    return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,167 @@
+"""The database tables (SQLAlchemy Core). Migrations in storage/migrations must agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(63)
+HASH = String(64)
+
+scheme_versions = Table(
+    "scheme_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", HASH, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("compiled", Text, nullable=False),  # the validated model as JSON
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", ID, nullable=True),
+    UniqueConstraint("name", "version"),
+)
+
+org_versions = Table(
+    "org_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("content_hash", HASH, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("compiled", Text, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("loaded_by", ID, nullable=True),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("parent_id", ID, ForeignKey("units.id"), nullable=True),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", ID, primary_key=True),
+    # Name and e-mail may be erased; history refers to the id only.
+    Column("name", Text, nullable=True),
+    Column("email", Text, nullable=True),
+    Column("lang", String(2), nullable=False, server_default="lv"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("password_hash", Text, nullable=True),
+)
+
+role_assignments = Table(
+    "role_assignments",
+    metadata,
+    Column("person_id", ID, ForeignKey("people.id"), primary_key=True),
+    Column("role", ID, primary_key=True),
+    Column("unit_id", ID, ForeignKey("units.id"), primary_key=True),
+    Index(None, "role", "unit_id"),
+)
+
+code_counters = Table(
+    "code_counters",
+    metadata,
+    Column("prefix", String(8), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("unit_id", ID, ForeignKey("units.id"), nullable=False, index=True),
+    Column("scheme_version_id", Integer, ForeignKey("scheme_versions.id"), nullable=False),
+    Column("stage", ID, nullable=False, index=True),
+    Column("stage_entered_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("responsible_id", ID, ForeignKey("people.id"), nullable=True, index=True),
+    Column("budget_amount", Numeric(14, 2), nullable=True),
+    Column("budget_currency", String(3), nullable=False, server_default="EUR"),
+    Column("funding_instrument", ID, nullable=True),
+    Column("partners", Text, nullable=False, server_default="[]"),  # JSON list
+    Column("dates", Text, nullable=False, server_default="{}"),  # JSON {name: ISO date}
+    # A handoff waiting to be acknowledged (details in `handoffs`).
+    Column("handoff_since", UTCDateTime, nullable=True),
+    Column("hold_since", UTCDateTime, nullable=True),
+    Column("hold_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, ForeignKey("people.id"), nullable=True),
+    # The head of the project's history chain, so deleted trailing events are noticed.
+    Column("head_seq", Integer, nullable=False),
+    Column("head_hash", HASH, nullable=False),
+)
+
+checklist = Table(
+    "checklist",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("item", ID, primary_key=True),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("checked_by", ID, ForeignKey("people.id"), nullable=True),
+)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False, index=True),
+    Column("action", ID, nullable=False),
+    Column("from_stage", ID, nullable=False),
+    Column("to_stage", ID, nullable=False),
+    Column("from_level", String(16), nullable=False),
+    Column("to_level", String(16), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("sent_by", ID, ForeignKey("people.id"), nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", ID, ForeignKey("people.id"), nullable=True),
+)
+
+history = Table(
+    "history",
+    metadata,
+    # No surrogate key: the hash covers every stored column but its own.
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("action", ID, nullable=True),
+    Column("from_stage", ID, nullable=True),
+    Column("to_stage", ID, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("refs", Text, nullable=False, server_default="[]"),  # JSON list of document refs
+    Column("data", Text, nullable=False, server_default="{}"),  # JSON object
+    Column("prev_hash", HASH, nullable=False),
+    Column("hash", HASH, nullable=False),
+)

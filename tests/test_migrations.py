@@ -1,0 +1,113 @@
+"""Migrations: creating and upgrading a database, and that they match storage/tables.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from storage import migrate, tables
+from storage.database import Database
+from storage.migrate import HEAD, current_revision, require_current, upgrade
+from workflow.errors import EnvironmentProblem
+
+
+@pytest.fixture
+def empty_db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def test_upgrade_from_empty_reaches_head(empty_db: Database) -> None:
+    assert current_revision(empty_db) is None
+
+    assert upgrade(empty_db) == (None, HEAD)
+
+    assert current_revision(empty_db) == HEAD
+    with empty_db.read() as conn:
+        assert set(tables.metadata.tables) <= set(inspect(conn).get_table_names())
+
+
+def test_upgrading_twice_changes_nothing(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(tables.units.insert().values(id="ogre", name="Ogre", kind="town"))
+
+    assert upgrade(db) == (HEAD, HEAD)
+
+    with db.read() as conn:
+        assert conn.execute(text("SELECT id FROM units")).scalars().all() == ["ogre"]
+
+
+def test_tables_and_migrations_agree(db: Database) -> None:
+    with db.read() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, tables.metadata) == []
+
+
+def test_head_is_the_newest_migration() -> None:
+    assert ScriptDirectory.from_config(migrate.alembic_config()).get_heads() == [HEAD]
+
+
+def test_require_current_refuses_an_uninitialised_database(empty_db: Database) -> None:
+    with pytest.raises(EnvironmentProblem, match="not initialised: run `shema init`"):
+        require_current(empty_db)
+
+
+def test_require_current_accepts_a_database_at_head(db: Database) -> None:
+    require_current(db)
+
+
+def test_require_current_asks_for_init_when_the_database_is_behind(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migrate, "HEAD", "0002")
+    monkeypatch.setattr(migrate, "known_revisions", lambda: {"0001", "0002"})
+
+    with pytest.raises(EnvironmentProblem, match=r"at revision 0001, this Shēma needs 0002: run"):
+        migrate.require_current(db)
+
+
+def test_a_database_from_a_newer_shema_is_refused(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+
+    with pytest.raises(EnvironmentProblem, match="revision 9999, which this Shēma does not know"):
+        require_current(db)
+    with pytest.raises(EnvironmentProblem, match="a newer Shēma wrote it"):
+        upgrade(db)
+
+
+def test_a_failed_upgrade_leaves_nothing_behind(empty_db: Database) -> None:
+    # `history` is created last, so every table before it must be rolled back.
+    with empty_db.write() as conn:
+        conn.execute(text("CREATE TABLE history (x INTEGER)"))
+
+    with pytest.raises(Exception, match="(?i)history"):
+        upgrade(empty_db)
+
+    assert current_revision(empty_db) is None
+    with empty_db.read() as conn:
+        assert inspect(conn).get_table_names() == ["history"]
+
+
+def test_sqlite_connections_keep_their_pragmas_after_an_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shema.db"
+    migrated = Database(url)
+    upgrade(migrated)
+    fresh = Database(url)
+    try:
+        for database in (migrated, fresh):  # the migrating connection is pooled and reused
+            with database.read() as conn:
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        migrated.dispose()
+        fresh.dispose()
