@@ -392,7 +392,14 @@ class Engine:
                                          ctx.scheme.version_id)
             if not their & keep:
                 values["responsible_id"] = None
-        then = None
+        steps: list[Callable[[Connection], None]] = []
+        if target != ctx.stage and new_stage.checklist:
+            # Entering a stage anew (a later payment request, a revision) starts its
+            # checklist afresh: old ticks must not pass for new work.
+            pid, items = row.id, list(new_stage.checklist)
+            steps.append(lambda c: c.execute(
+                q.checklist.delete().where(q.checklist.c.project_id == pid,
+                                           q.checklist.c.item.in_(items))))
         if crosses:
             assert src_level is not None and dst_level is not None
             values["handoff_since"] = now
@@ -404,11 +411,14 @@ class Engine:
                        "to_stage": target, "from_level": src_level.value,
                        "to_level": dst_level.value, "sent_at": now, "sent_by": ctx.actor}
 
-            def then(conn: Connection) -> None:
-                conn.execute(q.INSERT_HANDOFF, handoff)
+            steps.append(lambda c: c.execute(q.INSERT_HANDOFF, handoff))
+
+        def then(conn: Connection) -> None:
+            for step in steps:
+                step(conn)
 
         return _Change(kind, values, action=action, from_stage=ctx.stage, to_stage=target,
-                       comment=comment, refs=refs, data=data, then=then)
+                       comment=comment, refs=refs, data=data, then=then if steps else None)
 
     def acknowledge(self, code: str, *, actor: str | None, now: dt.datetime,
                     expect_version: int | None = None) -> Outcome:

@@ -31,7 +31,10 @@ def current_revision(db: Database) -> str | None:
     except DBAPIError as exc:
         if _is_missing_version_table(exc):
             return None
-        raise
+        raise EnvironmentProblem(
+            f"cannot read the schema revision of {db.safe_url}: {_first_line(exc)}",
+            database=db.safe_url,
+        ) from exc
     return None if value is None else str(value)
 
 
@@ -44,9 +47,15 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     if before is not None and before != HEAD and before not in known_revisions():
         raise EnvironmentProblem(_newer_message(before), database=db.safe_url)
     config = alembic_config()
-    with db.engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with db.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except DBAPIError as exc:
+        raise EnvironmentProblem(
+            f"upgrading {db.safe_url} failed and changed nothing: {_first_line(exc)}",
+            database=db.safe_url,
+        ) from exc
     after = current_revision(db)
     if after is None or after != HEAD:
         raise EnvironmentProblem(f"the upgrade ended at revision {after}, expected {HEAD}")
@@ -91,6 +100,10 @@ def _newer_message(revision: str) -> str:
         f"the database is at revision {revision}, which this Shēma does not know "
         f"(it needs {HEAD}): a newer Shēma wrote it, so upgrade Shēma"
     )
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
 
 
 def _is_missing_version_table(exc: DBAPIError) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, event, inspect, text
 
 from storage import migrate, tables
 from storage.database import Database
@@ -90,7 +93,7 @@ def test_a_failed_upgrade_leaves_nothing_behind(empty_db: Database) -> None:
     with empty_db.write() as conn:
         conn.execute(text("CREATE TABLE history (x INTEGER)"))
 
-    with pytest.raises(Exception, match="(?i)history"):
+    with pytest.raises(EnvironmentProblem, match="failed and changed nothing"):
         upgrade(empty_db)
 
     assert current_revision(empty_db) is None
@@ -111,3 +114,56 @@ def test_sqlite_connections_keep_their_pragmas_after_an_upgrade(tmp_path: Path) 
     finally:
         migrated.dispose()
         fresh.dispose()
+
+
+def test_sqlite_migrations_run_with_foreign_keys_off(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/shema.db")
+    seen: list[int] = []
+
+    def record_pragma(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("CREATE TABLE"):
+            raw = conn.connection.dbapi_connection
+            seen.append(raw.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    event.listen(database.engine, "before_cursor_execute", record_pragma)
+    try:
+        upgrade(database)
+    finally:
+        database.dispose()
+
+    assert seen and set(seen) == {0}
+
+
+def test_a_failed_sqlite_upgrade_turns_foreign_keys_back_on(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/shema.db")
+    try:
+        with database.write() as conn:
+            conn.execute(text("CREATE TABLE history (x INTEGER)"))
+        with pytest.raises(EnvironmentProblem, match="failed and changed nothing"):
+            upgrade(database)
+        with database.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.dispose()
+
+
+def test_checking_the_revision_does_not_import_alembic(db: Database) -> None:
+    # Every CLI command checks the revision; importing Alembic would slow them all down.
+    script = (
+        "import sys; from storage.database import Database; "
+        "from storage.migrate import require_current; "
+        f"require_current(Database({db.url!r})); print('alembic' in sys.modules)"
+    )
+    root = Path(__file__).parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
+
+
+def test_a_file_that_is_not_a_database_is_an_environment_problem(tmp_path: Path) -> None:
+    (tmp_path / "shema.db").write_bytes(b"not a database, just some text " * 100)
+    database = Database(f"sqlite:///{tmp_path}/shema.db")
+    try:
+        with pytest.raises(EnvironmentProblem, match="cannot read the schema revision"):
+            require_current(database)
+    finally:
+        database.dispose()

@@ -31,10 +31,11 @@ _LEVEL_NAMES = {
     Level.central: {"lv": "Centrālā administrācija", "en": "Central administration"},
 }
 
-# Words of the stateDiagram grammar that must not stand alone as a state id.
+# Words of the stateDiagram grammar that break the parse when used as a state id
+# (checked against mermaid 11), plus a few neighbours kept out for safety.
 _MERMAID_WORDS = {
     "as", "class", "classdef", "click", "default", "direction", "end", "note", "state",
-    "style", "left", "right", "of", "over", "hide", "scale", "accTitle", "accDescr",
+    "style", "scale", "hide", "left", "right", "of", "over", "acctitle", "accdescr",
 }
 
 
@@ -72,7 +73,7 @@ def _mermaid_ids(names: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in names:
         new = name
-        if name.lower() in {w.lower() for w in _MERMAID_WORDS}:
+        if name.lower() in _MERMAID_WORDS:
             new = f"{name}_"
             while new in used:
                 new += "_"
@@ -91,8 +92,9 @@ def mermaid(scheme: Scheme, lang: str = "lv", highlight: str | None = None) -> s
     ids = _mermaid_ids(list(scheme.stages))
     lines: list[str] = []
     if scheme.title is not None:
-        lines += ["---", f"title: {json.dumps(scheme_title(scheme, lang), ensure_ascii=False)}",
-                  "---"]
+        # The front matter is plain YAML (no entity codes) and Mermaid strips tags from it.
+        title = " ".join(scheme_title(scheme, lang).split()).replace("<", "‹").replace(">", "›")
+        lines += ["---", f"title: {json.dumps(title, ensure_ascii=False)}", "---"]
     lines += [
         "stateDiagram-v2",
         f"    classDef parish fill:{_PARISH[0]},stroke:{_PARISH[1]},color:#1b5e20",
@@ -100,8 +102,11 @@ def mermaid(scheme: Scheme, lang: str = "lv", highlight: str | None = None) -> s
         f"    classDef terminal fill:{_TERMINAL[0]},stroke:{_TERMINAL[1]},color:#212121",
         f"    classDef current stroke:{_CURRENT},stroke-width:4px,font-weight:bold",
     ]
-    for name in scheme.stages:
-        lines.append(f'    state "{_mermaid_text(scheme.stage_title(name, lang))}" as {ids[name]}')
+    for name, stage in scheme.stages.items():
+        label = _mermaid_text(scheme.stage_title(name, lang))
+        if stage.owner:
+            label += f"<br/><small>{_mermaid_text(scheme.role_title(stage.owner, lang))}</small>"
+        lines.append(f'    state "{label}" as {ids[name]}')
     lines.append(f"    [*] --> {ids[scheme.initial_stage]}")
     for src, dst, action, handoff in _edges(scheme):
         label = _mermaid_text(scheme.action_title(action, lang))
@@ -132,63 +137,70 @@ def _dot_html(value: str) -> str:
     return html.escape(" ".join(value.split()), quote=True)
 
 
+def _dot_look(level: Level | None, terminal: bool) -> str:
+    """Node attributes for a level: colour, and rounded corners for parish stages so the
+    two levels differ in grey-scale print too."""
+    if terminal:
+        fill, line = _TERMINAL
+        return f'fillcolor="{fill}", color="{line}", style="filled", peripheries=2'
+    fill, line = _PARISH if level is Level.parish else _CENTRAL
+    style = "rounded,filled" if level is Level.parish else "filled"
+    return f'fillcolor="{fill}", color="{line}", style="{style}"'
+
+
 def _dot_node(scheme: Scheme, name: str, lang: str, highlight: str | None) -> str:
     stage = scheme.stages[name]
-    level = scheme.level_of_stage(name)
-    fill, line = _TERMINAL if stage.terminal else _PARISH if level is Level.parish else _CENTRAL
     label = f"<B>{_dot_html(scheme.stage_title(name, lang))}</B>"
     if stage.owner:
         role = _dot_html(scheme.role_title(stage.owner, lang))
         label += f'<BR/><FONT POINT-SIZE="9">{role}</FONT>'
-    attrs = [f"label=<{label}>", f'fillcolor="{fill}"']
+    attrs = f"label=<{label}>, {_dot_look(scheme.level_of_stage(name), stage.terminal)}"
     if name == highlight:
-        attrs.append(f'color="{_CURRENT}", penwidth=4')
-    else:
-        attrs.append(f'color="{line}"')
-    if stage.terminal:
-        attrs.append('style="filled", peripheries=2')
-    return f"{_dot_string(name)} [{', '.join(attrs)}];"
+        attrs += f', color="{_CURRENT}", penwidth=4'
+    return f"{_dot_string(name)} [{attrs}];"
+
+
+def _dot_legend(lang: str) -> list[str]:
+    key = "en" if lang == "en" else "lv"
+    handoff = f"{HANDOFF} {'handoff' if key == 'en' else 'nodošana'}"
+    return [
+        "    subgraph cluster_legend {",
+        f'        label={_dot_string("Legend" if key == "en" else "Apzīmējumi")};'
+        ' fontsize=9; style=rounded; color="#9e9e9e";',
+        f'        "__parish" [label={_dot_string(_LEVEL_NAMES[Level.parish][key])},'
+        f" fontsize=9, {_dot_look(Level.parish, False)}];",
+        f'        "__central" [label={_dot_string(_LEVEL_NAMES[Level.central][key])},'
+        f" fontsize=9, {_dot_look(Level.central, False)}];",
+        f'        "__parish" -> "__central" [label={_dot_string(handoff)}, {_HANDOFF_ATTRS}];',
+        "    }",
+    ]
+
+
+_HANDOFF_ATTRS = f'style="dashed,bold", color="{_HANDOFF_EDGE}", fontcolor="{_HANDOFF_EDGE}"'
 
 
 def dot(scheme: Scheme, lang: str = "lv", highlight: str | None = None) -> str:
     """A Graphviz `digraph` of `scheme` in `lang`, ending with a newline.
 
-    Parish and central stages sit in two labelled clusters; raises NotFound if
-    `highlight` is not a stage.
+    Node ids are the stage names (quoted); ids of the legend and the start point begin
+    with `__`, so they never clash. Raises NotFound if `highlight` is not a stage.
     """
     _check_highlight(scheme, highlight)
     font = 'fontname="Helvetica"'
     lines = [
         f"digraph {_dot_string(scheme.scheme)} {{",
-        f"    graph [{font}, label={_dot_string(scheme_title(scheme, lang))}, labelloc=t,"
-        " newrank=true, nodesep=0.4];",
-        f'    node [{font}, shape=box, style="rounded,filled", fontsize=11];',
+        f"    graph [{font}, label={_dot_string(scheme_title(scheme, lang))}, labelloc=t];",
+        f"    node [{font}, shape=box, fontsize=11];",
         f"    edge [{font}, fontsize=9];",
-        '    "__start" [shape=point, width=0.2, label="", style=filled, fillcolor=black];',
+        *_dot_legend(lang),
+        '    "__start" [shape=point, width=0.2, label=""];',
+        *(f"    {_dot_node(scheme, name, lang, highlight)}" for name in scheme.stages),
+        f'    "__start" -> {_dot_string(scheme.initial_stage)};',
     ]
-    for level, (_, line) in ((Level.parish, _PARISH), (Level.central, _CENTRAL)):
-        members = [s for s, st in scheme.stages.items()
-                   if not st.terminal and scheme.level_of_stage(s) is level]
-        if not members:
-            continue
-        title = _LEVEL_NAMES[level]["en" if lang == "en" else "lv"]
-        lines.append(f"    subgraph cluster_{level.value} {{")
-        lines.append(f'        label={_dot_string(title)}; style="rounded,dashed";'
-                     f' color="{line}"; fontcolor="{line}";')
-        lines += [f"        {_dot_node(scheme, s, lang, highlight)}" for s in members]
-        lines.append("    }")
-    lines += [
-        f"    {_dot_node(scheme, s, lang, highlight)}"
-        for s, st in scheme.stages.items()
-        if st.terminal or scheme.level_of_stage(s) is None
-    ]
-    lines.append(f'    "__start" -> {_dot_string(scheme.initial_stage)};')
     for src, dst, action, handoff in _edges(scheme):
         title = scheme.action_title(action, lang)
-        attrs = [f"label={_dot_string(f'{HANDOFF} {title}' if handoff else title)}"]
-        if handoff:
-            attrs.append(f'style="dashed,bold", color="{_HANDOFF_EDGE}",'
-                         f' fontcolor="{_HANDOFF_EDGE}"')
-        lines.append(f"    {_dot_string(src)} -> {_dot_string(dst)} [{', '.join(attrs)}];")
+        label = _dot_string(f"{HANDOFF} {title}" if handoff else title)
+        extra = f", {_HANDOFF_ATTRS}" if handoff else ""
+        lines.append(f"    {_dot_string(src)} -> {_dot_string(dst)} [label={label}{extra}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
