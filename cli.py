@@ -40,6 +40,10 @@ class Settings:
             from storage.migrate import require_current
 
             db = Database(self.db_url)
+            if require_schema and db.missing_file:
+                raise EnvironmentProblem(
+                    f"there is no database at {db.missing_file}: run `shema init` "
+                    "(or set SHEMA_DB / --db)")
             if require_schema:
                 require_current(db)
             self._engine = Engine(db)
@@ -548,6 +552,52 @@ def project_history(s: Settings, code: str, as_json: bool) -> None:
             e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
             (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""))
            for e in events], ["#", "when", "who", "what", "", "comment"])
+
+
+# -- calendar ----------------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def calendar() -> None:
+    """Latvian working days, with the municipality's own changes."""
+
+
+def _calendar(s: Settings) -> Any:
+    """The database's calendar when one is initialised with an organisation, else the
+    national one."""
+    from engine.calendars import stored_calendar
+    from workflow.calendar import national_calendar
+
+    found = stored_calendar(s.db_url)
+    return found if found is not None else national_calendar()
+
+
+@calendar.command("show")
+@click.option("--year", type=int, required=True)
+@json_option
+@pass_settings
+def calendar_show(s: Settings, year: int, as_json: bool) -> None:
+    """Days off on weekdays and working days on weekends in YEAR."""
+    entries = _calendar(s).entries(year, s.lang)
+    if as_json:
+        echo_json([{"date": e.date.isoformat(), "kind": e.kind, "name": e.name,
+                    "source": e.source} for e in entries])
+        return
+    table([(e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
+           for e in entries], ["date", "", "kind", "source", "name"])
+
+
+@calendar.command("add-days")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=int)
+@click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
+@pass_settings
+def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bool) -> None:
+    """Print the date N working days (or calendar days) after START, ISO."""
+    cal = _calendar(s)
+    day = start.date()
+    result = day + dt.timedelta(days=n) if calendar_days else cal.add_working_days(day, n)
+    click.echo(result.isoformat())
 
 
 # -- audit -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ plain pysqlite loses updates across processes.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,16 @@ class Database:
         else:
             self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
         self._local = threading.local()
+
+    @property
+    def missing_file(self) -> str | None:
+        """For an SQLite file that does not exist yet, its path (connecting would create it)."""
+        if not self.is_sqlite:
+            return None
+        path = self.engine.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return None if os.path.exists(path) else path
 
     @property
     def dialect(self) -> str:

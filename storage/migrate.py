@@ -40,7 +40,9 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade(db: Database) -> tuple[str | None, str]:
     """Create the tables, or bring them up to HEAD, in one transaction (all or nothing);
-    returns the revisions before and after. Refuses a database a newer Shēma wrote."""
+    returns the revisions before and after. Refuses a database a newer Shēma wrote.
+    Concurrent upgrades from several processes are safe; from threads of one process
+    they are not (Alembic's context is process-global)."""
     from alembic import command
 
     before = current_revision(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from workflow.errors import EnvironmentProblem
 
 @pytest.fixture
 def empty_db(database_url: str) -> Iterator[Database]:
+    """A Database on `database_url`, not initialised."""
     database = Database(database_url)
     yield database
     database.dispose()
@@ -45,6 +47,30 @@ def test_upgrading_twice_changes_nothing(db: Database) -> None:
 
     with db.read() as conn:
         assert conn.execute(text("SELECT id FROM units")).scalars().all() == ["ogre"]
+
+
+def _upgrade_when_both_are_ready(url: str, ready: Any) -> None:
+    ready.wait()
+    upgrade(Database(url))
+
+
+def test_two_concurrent_upgrades_both_succeed(database_url: str) -> None:
+    # Processes, not threads: Alembic's `context` and `op` are process-global.
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Barrier(2)
+    runs = [
+        spawn.Process(target=_upgrade_when_both_are_ready, args=(database_url, ready))
+        for _ in range(2)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=60)
+
+    assert [run.exitcode for run in runs] == [0, 0]
+    database = Database(database_url)
+    assert current_revision(database) == HEAD
+    database.dispose()
 
 
 def test_tables_and_migrations_agree(db: Database) -> None:
