@@ -40,7 +40,7 @@ def run_migrations(connection: Connection) -> None:
             # DDL statement would commit on its own and a failed upgrade would stop halfway.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            connection.execute(text("SELECT :key"), {"key": PG_LOCK_KEY})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
         # The connection is in a transaction now, so Alembic leaves BEGIN/COMMIT to us.
         context.configure(
             connection=connection,
