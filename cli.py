@@ -43,7 +43,8 @@ class Settings:
             if require_schema and db.missing_file:
                 raise EnvironmentProblem(
                     f"there is no database at {db.missing_file}: run `shema init` "
-                    "(or set SHEMA_DB / --db)")
+                    "(or set SHEMA_DB / --db)"
+                )
             if require_schema:
                 require_current(db)
             self._engine = Engine(db)
@@ -87,16 +88,16 @@ class ShemaGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # no traceback reaches a user
-            from sqlalchemy.exc import DBAPIError, OperationalError
+            from sqlalchemy.exc import OperationalError
 
-            if isinstance(exc, OperationalError | DBAPIError) and getattr(
-                exc, "connection_invalidated", False
-            ) or isinstance(exc, OperationalError):
-                fail(f"database problem: {str(getattr(exc, 'orig', exc)).splitlines()[0]}", 3)
+            if isinstance(exc, OperationalError):
+                fail(f"database problem: {str(exc.orig).splitlines()[0]}", 3)
             if os.environ.get("SHEMA_DEBUG"):
                 raise
-            fail(f"unexpected error: {type(exc).__name__}: {exc} "
-                 "(SHEMA_DEBUG=1 shows the details)", 1)
+            fail(
+                f"unexpected error: {type(exc).__name__}: {exc} (SHEMA_DEBUG=1 shows the details)",
+                1,
+            )
 
 
 def echo_json(data: Any) -> None:
@@ -114,18 +115,35 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-expect_option = click.option("--expect-version", type=int, default=None,
-                             help="Refuse unless the project is still at this version.")
+expect_option = click.option(
+    "--expect-version",
+    type=int,
+    default=None,
+    help="Refuse unless the project is still at this version.",
+)
 pass_settings = click.pass_obj
 
 
 @click.group(cls=ShemaGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_url", envvar="SHEMA_DB", default="sqlite:///shema.db",
-              show_default=True, help="Database URL (SHEMA_DB).")
-@click.option("--as", "actor", envvar="SHEMA_USER", default=None,
-              help="Act as this person id (SHEMA_USER).")
-@click.option("--lang", type=click.Choice(["lv", "en"]), envvar="SHEMA_LANG", default="lv",
-              show_default=True, help="Language of labels (SHEMA_LANG).")
+@click.option(
+    "--db",
+    "db_url",
+    envvar="SHEMA_DB",
+    default="sqlite:///shema.db",
+    show_default=True,
+    help="Database URL (SHEMA_DB).",
+)
+@click.option(
+    "--as", "actor", envvar="SHEMA_USER", default=None, help="Act as this person id (SHEMA_USER)."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["lv", "en"]),
+    envvar="SHEMA_LANG",
+    default="lv",
+    show_default=True,
+    help="Language of labels (SHEMA_LANG).",
+)
 @click.version_option(package_name="shema")
 @click.pass_context
 def main(ctx: click.Context, db_url: str, actor: str | None, lang: str) -> None:
@@ -210,20 +228,43 @@ def scheme_show(s: Settings, file: str, as_json: bool) -> None:
     click.echo("\nRoles")
     table([(r["role"], r["level"], r["title"]) for r in data["roles"]], ["role", "level", "title"])
     click.echo("\nStages")
-    table([(st["stage"], st["owner"] or "-", ", ".join(st["participants"]), st["deadline"] or "",
-            "terminal" if st["terminal"] else "", st["title"]) for st in data["stages"]],
-          ["stage", "owner", "participants", "deadline", "", "title"])
+    table(
+        [
+            (
+                st["stage"],
+                st["owner"] or "-",
+                ", ".join(st["participants"]),
+                st["deadline"] or "",
+                "terminal" if st["terminal"] else "",
+                st["title"],
+            )
+            for st in data["stages"]
+        ],
+        ["stage", "owner", "participants", "deadline", "", "title"],
+    )
     click.echo("\nActions")
-    table([(a["action"], ", ".join(a["from"]), a["to"], ", ".join(a["by"]),
-            "handoff" if a["handoff"] else "", "comment" if a["comment"] == "required" else "",
-            ", ".join(a["requires"])) for a in data["actions"]],
-          ["action", "from", "to", "by", "", "", "requires"])
+    table(
+        [
+            (
+                a["action"],
+                ", ".join(a["from"]),
+                a["to"],
+                ", ".join(a["by"]),
+                "handoff" if a["handoff"] else "",
+                "comment" if a["comment"] == "required" else "",
+                ", ".join(a["requires"]),
+            )
+            for a in data["actions"]
+        ],
+        ["action", "from", "to", "by", "", "", "requires"],
+    )
 
 
 @scheme.command("diagram")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
 @pass_settings
 def scheme_diagram(s: Settings, file: str, fmt: str, output: str | None) -> None:
@@ -246,8 +287,10 @@ def scheme_json_schema(org: bool) -> None:
     """Print the JSON Schema of the scheme format (for editors)."""
     from workflow import jsonschema
 
-    click.echo(jsonschema.dump(jsonschema.org_json_schema() if org
-                               else jsonschema.scheme_json_schema()), nl=False)
+    click.echo(
+        jsonschema.dump(jsonschema.org_json_schema() if org else jsonschema.scheme_json_schema()),
+        nl=False,
+    )
 
 
 @scheme.command("load")
@@ -289,8 +332,13 @@ def _scheme_for_org(path: str | None) -> Any:
 
 @org.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--scheme", "scheme_file", type=click.Path(dir_okay=False), default=None,
-              help="Check role names against this scheme (default: the shipped unified one).")
+@click.option(
+    "--scheme",
+    "scheme_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Check role names against this scheme (default: the shipped unified one).",
+)
 def org_validate(file: str, scheme_file: str | None) -> None:
     """Check an organisation file; warn where a unit has nobody to receive its work."""
     from engine.loading import org_warnings
@@ -313,23 +361,49 @@ def org_show(s: Settings, file: str, as_json: bool) -> None:
     from workflow.loader import load_org
 
     o = load_org(file)
-    units = [{"id": uid, "name": text(u.name, s.lang), "kind": u.kind.value, "parent": u.parent}
-             for uid, u in o.units.items()]
-    people = [{"id": pid, "name": p.name, "email": p.email, "lang": p.lang,
-               "roles": [{"role": a.role, "unit": a.unit} for a in p.roles]}
-              for pid, p in o.people.items()]
+    units: list[dict[str, Any]] = [
+        {"id": uid, "name": text(u.name, s.lang), "kind": u.kind.value, "parent": u.parent}
+        for uid, u in o.units.items()
+    ]
+    people: list[dict[str, Any]] = [
+        {
+            "id": pid,
+            "name": p.name,
+            "email": p.email,
+            "lang": p.lang,
+            "roles": [{"role": a.role, "unit": a.unit} for a in p.roles],
+        }
+        for pid, p in o.people.items()
+    ]
     if as_json:
-        echo_json({"municipality": text(o.municipality.name, s.lang),
-                   "code_prefix": o.municipality.code_prefix, "units": units, "people": people})
+        echo_json(
+            {
+                "municipality": text(o.municipality.name, s.lang),
+                "code_prefix": o.municipality.code_prefix,
+                "units": units,
+                "people": people,
+            }
+        )
         return
     click.echo(f"{text(o.municipality.name, s.lang)} ({o.municipality.code_prefix})\n")
     depth = {uid: len(list(o.ancestors(uid))) - 1 for uid in o.units}
-    table([("  " * depth[u["id"]] + u["id"], u["kind"], u["name"]) for u in units],
-          ["unit", "kind", "name"])
+    table(
+        [("  " * depth[u["id"]] + u["id"], u["kind"], u["name"]) for u in units],
+        ["unit", "kind", "name"],
+    )
     click.echo("")
-    table([(p["id"], p["name"], p["email"] or "",
-            ", ".join(f"{r['role']}@{r['unit']}" for r in p["roles"])) for p in people],
-          ["person", "name", "e-mail", "roles"])
+    table(
+        [
+            (
+                p["id"],
+                p["name"],
+                p["email"] or "",
+                ", ".join(f"{r['role']}@{r['unit']}" for r in p["roles"]),
+            )
+            for p in people
+        ],
+        ["person", "name", "e-mail", "roles"],
+    )
 
 
 @org.command("load")
@@ -382,13 +456,27 @@ def _print_outcome(outcome: Any, as_json: bool, message: str) -> None:
 @click.option("--currency", default="EUR", show_default=True)
 @click.option("--instrument", "funding_instrument", default=None)
 @click.option("--partner", "partners", multiple=True)
-@click.option("--date", "dates", multiple=True, metavar="NAME=YYYY-MM-DD",
-              help="A project date the scheme declares (e.g. call_deadline=2026-03-31).")
+@click.option(
+    "--date",
+    "dates",
+    multiple=True,
+    metavar="NAME=YYYY-MM-DD",
+    help="A project date the scheme declares (e.g. call_deadline=2026-03-31).",
+)
 @json_option
 @pass_settings
-def project_new(s: Settings, title: str, unit: str, scheme_name: str | None, budget: str | None,
-                currency: str, funding_instrument: str | None, partners: tuple[str, ...],
-                dates: tuple[str, ...], as_json: bool) -> None:
+def project_new(
+    s: Settings,
+    title: str,
+    unit: str,
+    scheme_name: str | None,
+    budget: str | None,
+    currency: str,
+    funding_instrument: str | None,
+    partners: tuple[str, ...],
+    dates: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Create a project; prints its code."""
     from decimal import Decimal, InvalidOperation
 
@@ -406,10 +494,18 @@ def project_new(s: Settings, title: str, unit: str, scheme_name: str | None, bud
         except ValueError:
             raise UsageError(f"--date {item!r}: expected NAME=YYYY-MM-DD") from None
     engine = s.engine()
-    out = engine.create_project(title=title, unit=unit, actor=s.who(), now=now(),
-                                scheme=scheme_name, budget=amount, currency=currency,
-                                funding_instrument=funding_instrument, partners=partners,
-                                dates=parsed)
+    out = engine.create_project(
+        title=title,
+        unit=unit,
+        actor=s.who(),
+        now=now(),
+        scheme=scheme_name,
+        budget=amount,
+        currency=currency,
+        funding_instrument=funding_instrument,
+        partners=partners,
+        dates=parsed,
+    )
     _print_outcome(out, as_json, out.code)
 
 
@@ -421,19 +517,29 @@ def project_new(s: Settings, title: str, unit: str, scheme_name: str | None, bud
 @click.option("--overdue", is_flag=True, help="Only projects past their deadline.")
 @json_option
 @pass_settings
-def project_list(s: Settings, unit: str | None, stage: str | None, mine: bool,
-                 assignee: str | None, overdue: bool, as_json: bool) -> None:
+def project_list(
+    s: Settings,
+    unit: str | None,
+    stage: str | None,
+    mine: bool,
+    assignee: str | None,
+    overdue: bool,
+    as_json: bool,
+) -> None:
     """Projects I may see."""
     engine = s.engine()
-    rows = engine.list_projects(actor=s.who(), unit=unit, stage=stage, assignee=assignee,
-                                mine=mine, lang=s.lang)
+    rows = engine.list_projects(
+        actor=s.who(), unit=unit, stage=stage, assignee=assignee, mine=mine, lang=s.lang
+    )
     if overdue:
         rows = [r for r in rows if False]  # deadlines arrive with the scheduler
     if as_json:
         echo_json([r.to_json() for r in rows])
         return
-    table([(r.code, r.unit, r.stage, r.version, r.holder, r.title) for r in rows],
-          ["code", "unit", "stage", "v", "held by", "title"])
+    table(
+        [(r.code, r.unit, r.stage, r.version, r.holder, r.title) for r in rows],
+        ["code", "unit", "stage", "v", "held by", "title"],
+    )
 
 
 @project.command("show")
@@ -452,8 +558,10 @@ def project_show(s: Settings, code: str, as_json: bool) -> None:
     click.echo(f"  stage:    {p.stage_title} ({p.stage}) since {_local(p.stage_entered_at)}")
     click.echo(f"  held by:  {p.holder} since {_local(p.holder_since)}")
     if p.handoff:
-        click.echo(f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
-                   f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)")
+        click.echo(
+            f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
+            f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)"
+        )
     if p.hold_since:
         click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
     if p.budget_amount is not None:
@@ -483,20 +591,31 @@ def project_actions(s: Settings, code: str, as_json: bool) -> None:
     if as_json:
         echo_json([a.to_json() for a in actions])
         return
-    table([(a.action, a.to, "handoff" if a.handoff else "",
-            "comment" if a.comment == "required" else "",
-            "ready" if a.ready else "; ".join(a.blocked_by)) for a in actions],
-          ["action", "to", "", "", "state"])
+    table(
+        [
+            (
+                a.action,
+                a.to,
+                "handoff" if a.handoff else "",
+                "comment" if a.comment == "required" else "",
+                "ready" if a.ready else "; ".join(a.blocked_by),
+            )
+            for a in actions
+        ],
+        ["action", "to", "", "", "state"],
+    )
 
 
-def _write_command(name: str, help_text: str, params: list[Callable[[Any], Any]],
-                   run: Callable[..., Any]) -> None:
+def _write_command(
+    name: str, help_text: str, params: list[Callable[[Any], Any]], run: Callable[..., Any]
+) -> None:
     """A project command that writes: the same options, output and errors for all."""
 
     def command(s: Settings, as_json: bool, **kwargs: Any) -> None:
         out = run(s.engine(), actor=s.who(), now=now(), **kwargs)
-        _print_outcome(out, as_json, f"{out.code}: {out.kind}; stage {out.stage}, "
-                                     f"version {out.version}")
+        _print_outcome(
+            out, as_json, f"{out.code}: {out.kind}; stage {out.stage}, version {out.version}"
+        )
 
     command.__doc__ = help_text
     for param in reversed([*params, json_option]):
@@ -505,37 +624,64 @@ def _write_command(name: str, help_text: str, params: list[Callable[[Any], Any]]
 
 
 _code = click.argument("code")
-_refs = click.option("--ref", "refs", multiple=True,
-                     help="A document reference (registration number or URL); repeatable.")
+_refs = click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    help="A document reference (registration number or URL); repeatable.",
+)
 
 _write_command(
-    "advance", "Move the project on by ACTION.",
-    [_code, click.argument("action"), click.option("--comment", default=None), _refs,
-     expect_option],
-    lambda e, code, action, **kw: e.advance(code, action, **kw))
+    "advance",
+    "Move the project on by ACTION.",
+    [
+        _code,
+        click.argument("action"),
+        click.option("--comment", default=None),
+        _refs,
+        expect_option,
+    ],
+    lambda e, code, action, **kw: e.advance(code, action, **kw),
+)
 _write_command(
-    "ack", "Acknowledge a handoff to my side.", [_code, expect_option],
-    lambda e, code, **kw: e.acknowledge(code, **kw))
+    "ack",
+    "Acknowledge a handoff to my side.",
+    [_code, expect_option],
+    lambda e, code, **kw: e.acknowledge(code, **kw),
+)
 _write_command(
-    "check", "Tick (or --uncheck) a checklist item.",
+    "check",
+    "Tick (or --uncheck) a checklist item.",
     [_code, click.argument("item"), click.option("--uncheck", is_flag=True), expect_option],
-    lambda e, code, item, uncheck, **kw: e.check(code, item, checked=not uncheck, **kw))
+    lambda e, code, item, uncheck, **kw: e.check(code, item, checked=not uncheck, **kw),
+)
 _write_command(
-    "assign", "Make PERSON responsible.", [_code, click.argument("person"), expect_option],
-    lambda e, code, person, **kw: e.assign(code, person, **kw))
+    "assign",
+    "Make PERSON responsible.",
+    [_code, click.argument("person"), expect_option],
+    lambda e, code, person, **kw: e.assign(code, person, **kw),
+)
 _write_command(
-    "comment", "Add a comment.", [_code, click.argument("text"), _refs, expect_option],
-    lambda e, code, text, **kw: e.comment(code, text, **kw))
+    "comment",
+    "Add a comment.",
+    [_code, click.argument("text"), _refs, expect_option],
+    lambda e, code, text, **kw: e.comment(code, text, **kw),
+)
 _write_command(
-    "hold", "Pause the project (waiting for an external body).",
+    "hold",
+    "Pause the project (waiting for an external body).",
     [_code, click.option("--reason", required=True), expect_option],
-    lambda e, code, **kw: e.hold(code, **kw))
+    lambda e, code, **kw: e.hold(code, **kw),
+)
 _write_command(
-    "resume", "End a hold.", [_code, expect_option], lambda e, code, **kw: e.resume(code, **kw))
+    "resume", "End a hold.", [_code, expect_option], lambda e, code, **kw: e.resume(code, **kw)
+)
 _write_command(
-    "force", "Move the project to STAGE (coordinators only, with a reason).",
+    "force",
+    "Move the project to STAGE (coordinators only, with a reason).",
     [_code, click.argument("stage"), click.option("--reason", required=True), expect_option],
-    lambda e, code, stage, **kw: e.force(code, stage, **kw))
+    lambda e, code, stage, **kw: e.force(code, stage, **kw),
+)
 
 
 @project.command("history")
@@ -548,10 +694,20 @@ def project_history(s: Settings, code: str, as_json: bool) -> None:
     if as_json:
         echo_json([e.to_json() for e in events])
         return
-    table([(e.seq, _local(e.at), e.actor or "-", e.kind,
-            e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
-            (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""))
-           for e in events], ["#", "when", "who", "what", "", "comment"])
+    table(
+        [
+            (
+                e.seq,
+                _local(e.at),
+                e.actor or "-",
+                e.kind,
+                e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
+                (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""),
+            )
+            for e in events
+        ],
+        ["#", "when", "who", "what", "", "comment"],
+    )
 
 
 # -- calendar ----------------------------------------------------------------------
@@ -580,11 +736,20 @@ def calendar_show(s: Settings, year: int, as_json: bool) -> None:
     """Days off on weekdays and working days on weekends in YEAR."""
     entries = _calendar(s).entries(year, s.lang)
     if as_json:
-        echo_json([{"date": e.date.isoformat(), "kind": e.kind, "name": e.name,
-                    "source": e.source} for e in entries])
+        echo_json(
+            [
+                {"date": e.date.isoformat(), "kind": e.kind, "name": e.name, "source": e.source}
+                for e in entries
+            ]
+        )
         return
-    table([(e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
-           for e in entries], ["date", "", "kind", "source", "name"])
+    table(
+        [
+            (e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
+            for e in entries
+        ],
+        ["date", "", "kind", "source", "name"],
+    )
 
 
 @calendar.command("add-days")
@@ -621,8 +786,10 @@ def audit_verify(s: Settings, as_json: bool) -> None:
     for b in report.broken:
         click.echo(f"BROKEN {b['project']} event #{b['event']}: {b['reason']}", err=True)
     if not as_json:
-        click.echo(f"{report.projects} projects, {report.events} events: "
-                   f"{'ok' if report.ok else f'{len(report.broken)} broken'}")
+        click.echo(
+            f"{report.projects} projects, {report.events} events: "
+            f"{'ok' if report.ok else f'{len(report.broken)} broken'}"
+        )
     if not report.ok:
         sys.exit(1)
 
@@ -631,8 +798,9 @@ def audit_verify(s: Settings, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default="shema-demo",
-              show_default=True)
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False), default="shema-demo", show_default=True
+)
 def demo(directory: str) -> None:
     """Set up a demo database with the shipped scheme and organisation, and walk projects."""
     from engine.demo import run_demo

@@ -15,8 +15,12 @@ def verify(db: Database) -> AuditReport:
     broken = []
     count = events = 0
     with db.read() as conn:
-        heads = {r.id: r for r in conn.execute(
-            select(projects.c.id, projects.c.code, projects.c.head_seq, projects.c.head_hash))}
+        heads = {
+            r.id: r
+            for r in conn.execute(
+                select(projects.c.id, projects.c.code, projects.c.head_seq, projects.c.head_hash)
+            )
+        }
         rows = conn.execute(select(history).order_by(history.c.project_id, history.c.seq))
         by_project: dict[int, list[dict[str, object]]] = {pid: [] for pid in heads}
         for r in rows:
@@ -26,11 +30,23 @@ def verify(db: Database) -> AuditReport:
         count += 1
         head = heads.get(pid)
         if head is None:
-            broken.append({"project": None, "project_id": pid, "event": None,
-                           "reason": "history of a project that does not exist"})
+            broken.append(
+                {
+                    "project": None,
+                    "project_id": pid,
+                    "event": None,
+                    "reason": "history of a project that does not exist",
+                }
+            )
             continue
-        found = verify_chain(pid, head.head_seq, head.head_hash, chain)  # type: ignore[arg-type]
+        found = verify_chain(pid, head.head_seq, head.head_hash, chain)
         if found is not None:
-            broken.append({"project": head.code, "project_id": pid, "event": found.seq,
-                           "reason": found.reason})
+            broken.append(
+                {
+                    "project": head.code,
+                    "project_id": pid,
+                    "event": found.seq,
+                    "reason": found.reason,
+                }
+            )
     return AuditReport(count, events, broken)

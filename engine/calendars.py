@@ -21,8 +21,11 @@ def calendar_for(org: Organisation, timezone: str = "Europe/Riga") -> WorkingCal
 
 def load_calendar(conn: Connection, url: str) -> WorkingCalendar | None:
     """The calendar of the newest organisation in the database, or None if none is loaded."""
-    row = conn.execute(select(org_versions.c.id, org_versions.c.compiled)
-                       .order_by(org_versions.c.id.desc()).limit(1)).first()
+    row = conn.execute(
+        select(org_versions.c.id, org_versions.c.compiled)
+        .order_by(org_versions.c.id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     key = (url, row.id)

@@ -37,16 +37,18 @@ def prepare(directory: Path) -> None:
         if not directory.is_dir():
             raise UsageError(f"{directory} exists and is not a folder")
         if any(directory.iterdir()) and not (directory / MARKER).exists():
-            raise UsageError(f"{directory} is not empty and was not made by `shema demo`; "
-                             "choose another --dir")
+            raise UsageError(
+                f"{directory} is not empty and was not made by `shema demo`; choose another --dir"
+            )
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     (directory / MARKER).write_text("made by `shema demo`; rerunning the demo recreates it\n")
     (directory / "mail").mkdir()
 
 
-def run_demo(directory: Path, *, now: dt.datetime,
-             echo: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    directory: Path, *, now: dt.datetime, echo: Callable[[str], None] = print
+) -> DemoResult:
     """Build the demo in `directory` and return where it is and what to try."""
     prepare(directory)
     url = f"sqlite:///{(directory / 'shema.db').resolve()}"
@@ -56,11 +58,13 @@ def run_demo(directory: Path, *, now: dt.datetime,
         engine = Engine(db)
         org_text = shipped("ogre.yaml").read_text(encoding="utf-8")
         scheme_text = shipped("unified.yaml").read_text(encoding="utf-8")
-        loaded = load_org(engine, org_text, "ogre.yaml", actor=COORDINATOR,
-                          now=now - dt.timedelta(days=40))
+        loaded = load_org(
+            engine, org_text, "ogre.yaml", actor=COORDINATOR, now=now - dt.timedelta(days=40)
+        )
         echo(f"organisation: {loaded.name} (version {loaded.version})")
-        scheme = load_scheme(engine, scheme_text, "unified.yaml", actor=COORDINATOR,
-                             now=now - dt.timedelta(days=40))
+        scheme = load_scheme(
+            engine, scheme_text, "unified.yaml", actor=COORDINATOR, now=now - dt.timedelta(days=40)
+        )
         echo(f"scheme: {scheme.name} v{scheme.version}")
         result = DemoResult(directory, url)
         _walk(engine, now, result)
@@ -94,29 +98,36 @@ def _walk(engine: Engine, now: dt.datetime, result: DemoResult) -> None:
     def submit(code: str, who: str, days_ago: float) -> None:
         for item in ("problem_statement", "estimated_cost"):
             engine.check(code, item, actor=who, now=at(days_ago + 0.1))
-        engine.advance(code, "submit_idea", actor=who, now=at(days_ago),
-                       refs=["OND/2.1/25/1042"])
+        engine.advance(code, "submit_idea", actor=who, now=at(days_ago), refs=["OND/2.1/25/1042"])
 
     roof = new("Krapes tautas nama jumta atjaunošana", "krapes_pagasts", "liga.ozolina", 20)
     submit(roof, "liga.ozolina", 18)
     engine.acknowledge(roof, actor="janis.ozols", now=at(17))
     for item in ("programme_fit", "funding_instrument"):
         engine.check(roof, item, actor="janis.ozols", now=at(15))
-    engine.advance(roof, "propose_for_plan", actor="janis.ozols", now=at(14),
-                   comment="Atbilst attīstības programmas rīcībai R3.2; ELFLA/LEADER.")
+    engine.advance(
+        roof,
+        "propose_for_plan",
+        actor="janis.ozols",
+        now=at(14),
+        comment="Atbilst attīstības programmas rīcībai R3.2; ELFLA/LEADER.",
+    )
 
     court = new("Suntažu vidusskolas sporta laukuma pārbūve", "suntazu_pagasts", "zane.roze", 10)
     submit(court, "zane.roze", 8)  # the handoff waits for central staff
 
-    lights = new("Lielvārdes pagasta ceļu apgaismojums", "lielvardes_pagasts",
-                 "santa.graudina", 25)
+    lights = new("Lielvārdes pagasta ceļu apgaismojums", "lielvardes_pagasts", "santa.graudina", 25)
     submit(lights, "santa.graudina", 22)
     engine.acknowledge(lights, actor="laura.krumina", now=at(21))
-    engine.advance(lights, "return_idea", actor="laura.krumina", now=at(16),
-                   comment="Lūdzu precizēt izmaksu tāmi un zemes īpašumtiesības.")
+    engine.advance(
+        lights,
+        "return_idea",
+        actor="laura.krumina",
+        now=at(16),
+        comment="Lūdzu precizēt izmaksu tāmi un zemes īpašumtiesības.",
+    )
     engine.acknowledge(lights, actor="santa.graudina", now=at(15))
 
-    walk = new("Ikšķiles gājēju ietve gar Rīgas ielu", "ikskiles_tinuzu_parvalde",
-               "evija.celma", 5)
+    walk = new("Ikšķiles gājēju ietve gar Rīgas ielu", "ikskiles_tinuzu_parvalde", "evija.celma", 5)
     engine.check(walk, "problem_statement", actor="evija.celma", now=at(4))
     new("Birzgales bērnu rotaļu laukums", "birzgales_pagasts", "oskars.lapins", 3)

@@ -14,8 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
-HASHED = ("project_id", "seq", "at", "actor_id", "kind", "action", "from_stage", "to_stage",
-          "comment", "refs", "data", "prev_hash")
+HASHED = (
+    "project_id",
+    "seq",
+    "at",
+    "actor_id",
+    "kind",
+    "action",
+    "from_stage",
+    "to_stage",
+    "comment",
+    "refs",
+    "data",
+    "prev_hash",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -26,8 +38,9 @@ def _plain(value: Any) -> Any:
 
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the hashed columns of one history row."""
-    payload = json.dumps([_plain(row[c]) for c in HASHED], ensure_ascii=False,
-                         separators=(",", ":"))
+    payload = json.dumps(
+        [_plain(row[c]) for c in HASHED], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -40,8 +53,9 @@ class Break:
     reason: str
 
 
-def verify_chain(project_id: int, head_seq: int, head_hash: str,
-                 rows: Iterable[Mapping[str, Any]]) -> Break | None:
+def verify_chain(
+    project_id: int, head_seq: int, head_hash: str, rows: Iterable[Mapping[str, Any]]
+) -> Break | None:
     """The first break in one project's chain (rows in sequence order), or None."""
     prev, expected_seq = GENESIS, 1
     for row in rows:
@@ -55,10 +69,16 @@ def verify_chain(project_id: int, head_seq: int, head_hash: str,
         prev, expected_seq = row["hash"], seq + 1
     if expected_seq - 1 != head_seq or prev != head_hash:
         if expected_seq - 1 < head_seq:
-            return Break(project_id, expected_seq,
-                         f"events #{expected_seq}..#{head_seq} are missing (deleted)")
-        return Break(project_id, expected_seq - 1,
-                     "the chain does not end at the head recorded on the project")
+            return Break(
+                project_id,
+                expected_seq,
+                f"events #{expected_seq}..#{head_seq} are missing (deleted)",
+            )
+        return Break(
+            project_id,
+            expected_seq - 1,
+            "the chain does not end at the head recorded on the project",
+        )
     return None
 
 

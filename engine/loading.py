@@ -34,8 +34,9 @@ def _digest(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _require_coordinator(org: OrgIndex | None, new: Organisation | None, actor: str | None,
-                         what: str) -> str:
+def _require_coordinator(
+    org: OrgIndex | None, new: Organisation | None, actor: str | None, what: str
+) -> str:
     if not actor:
         raise NotAllowed(f"say who loads the {what}: --as PERSON (a coordinator)")
     if org is not None:
@@ -47,7 +48,9 @@ def _require_coordinator(org: OrgIndex | None, new: Organisation | None, actor: 
     if person is None or not any(a.role == COORDINATOR for a in person.roles):
         raise NotAllowed(
             f"{actor} may not load the first organisation: the file must name {actor} as a "
-            "coordinator", actor=actor)
+            "coordinator",
+            actor=actor,
+        )
     return actor
 
 
@@ -64,8 +67,9 @@ def _latest_roles(conn: Connection, engine: Engine) -> dict[str, str] | None:
     return roles
 
 
-def load_scheme(engine: Engine, source: str, file: str, *, actor: str | None,
-                now: dt.datetime) -> Loaded:
+def load_scheme(
+    engine: Engine, source: str, file: str, *, actor: str | None, now: dt.datetime
+) -> Loaded:
     """Store the scheme as a new version unless the newest version of its name is the same."""
     scheme = load_scheme_text(source, file)
     compiled = scheme.model_dump_json(by_alias=True, exclude_none=True)
@@ -77,32 +81,49 @@ def load_scheme(engine: Engine, source: str, file: str, *, actor: str | None,
         last = conn.execute(
             select(scheme_versions.c.version, scheme_versions.c.content_hash)
             .where(scheme_versions.c.name == scheme.scheme)
-            .order_by(scheme_versions.c.version.desc()).limit(1)
+            .order_by(scheme_versions.c.version.desc())
+            .limit(1)
         ).first()
         if last is not None and last.content_hash == digest:
             return Loaded("scheme", scheme.scheme, last.version, created=False)
         version = 1 if last is None else last.version + 1
-        conn.execute(insert(scheme_versions).values(
-            name=scheme.scheme, version=version, content_hash=digest, source=source,
-            compiled=compiled, loaded_at=now, loaded_by=actor))
+        conn.execute(
+            insert(scheme_versions).values(
+                name=scheme.scheme,
+                version=version,
+                content_hash=digest,
+                source=source,
+                compiled=compiled,
+                loaded_at=now,
+                loaded_by=actor,
+            )
+        )
         return Loaded("scheme", scheme.scheme, version, created=True)
 
 
 def _check_org_roles(org: Organisation, scheme: Scheme, source: str, file: str) -> None:
     known = set(scheme.all_roles)
-    missing = sorted({(a.role, pid) for pid, p in org.people.items() for a in p.roles
-                      if a.role not in known})
+    missing = sorted(
+        {(a.role, pid) for pid, p in org.people.items() for a in p.roles if a.role not in known}
+    )
     if missing:
         src = read(source, file)
-        raise SchemeError([
-            src.problem(("roles",), f"the organisation assigns role {role!r} (to {pid}), "
-                        "which this scheme does not define", key=True)
-            for role, pid in missing
-        ])
+        raise SchemeError(
+            [
+                src.problem(
+                    ("roles",),
+                    f"the organisation assigns role {role!r} (to {pid}), "
+                    "which this scheme does not define",
+                    key=True,
+                )
+                for role, pid in missing
+            ]
+        )
 
 
-def load_org(engine: Engine, source: str, file: str, *, actor: str | None,
-             now: dt.datetime) -> Loaded:
+def load_org(
+    engine: Engine, source: str, file: str, *, actor: str | None, now: dt.datetime
+) -> Loaded:
     """Replace the organisation (units, people, role assignments) with the file's, as a new
     version. People who left are kept, inactive, because history names them."""
     with engine.db.write() as conn:
@@ -114,16 +135,27 @@ def load_org(engine: Engine, source: str, file: str, *, actor: str | None,
         _require_coordinator(current, org, actor, "the organisation")
         compiled = org.model_dump_json(exclude_none=True)
         digest = _digest(compiled)
-        last = conn.execute(select(org_versions.c.id, org_versions.c.content_hash)
-                            .order_by(org_versions.c.id.desc()).limit(1)).first()
+        last = conn.execute(
+            select(org_versions.c.id, org_versions.c.content_hash)
+            .order_by(org_versions.c.id.desc())
+            .limit(1)
+        ).first()
         name = text(org.municipality.name, "lv")
         if last is not None and last.content_hash == digest:
             return Loaded("organisation", name, last.id, created=False)
         _replace_units(conn, org, source, file)
         _replace_people(conn, org)
-        vid = conn.execute(insert(org_versions).values(
-            content_hash=digest, source=source, compiled=compiled, loaded_at=now,
-            loaded_by=actor).returning(org_versions.c.id)).scalar_one()
+        vid = conn.execute(
+            insert(org_versions)
+            .values(
+                content_hash=digest,
+                source=source,
+                compiled=compiled,
+                loaded_at=now,
+                loaded_by=actor,
+            )
+            .returning(org_versions.c.id)
+        ).scalar_one()
         return Loaded("organisation", name, vid, created=True)
 
 
@@ -131,12 +163,25 @@ def _replace_units(conn: Connection, org: Organisation, source: str, file: str) 
     existing = set(conn.execute(select(units.c.id)).scalars())
     gone = existing - set(org.units)
     if gone:
-        used = sorted(set(conn.execute(select(projects.c.unit_id).where(
-            projects.c.unit_id.in_(gone))).scalars()))
+        used = sorted(
+            set(
+                conn.execute(
+                    select(projects.c.unit_id).where(projects.c.unit_id.in_(gone))
+                ).scalars()
+            )
+        )
         if used:
             src = read(source, file)
-            raise OrgError([src.problem(("units",), f"unit {u!r} has projects and cannot be "
-                                        "removed; keep it in the file", key=True) for u in used])
+            raise OrgError(
+                [
+                    src.problem(
+                        ("units",),
+                        f"unit {u!r} has projects and cannot be removed; keep it in the file",
+                        key=True,
+                    )
+                    for u in used
+                ]
+            )
     # Parents first, so foreign keys hold at every statement.
     order = sorted(org.units, key=lambda u: len(tuple(org.ancestors(u))))
     for uid in order:
@@ -157,8 +202,7 @@ def _replace_people(conn: Connection, org: Organisation) -> None:
     existing = set(conn.execute(select(people.c.id)).scalars())
     conn.execute(delete(role_assignments))
     for pid, person in org.people.items():
-        values = {"name": person.name, "email": person.email, "lang": person.lang,
-                  "active": True}
+        values = {"name": person.name, "email": person.email, "lang": person.lang, "active": True}
         if pid in existing:
             conn.execute(update(people).where(people.c.id == pid).values(values))
         else:
@@ -168,8 +212,10 @@ def _replace_people(conn: Connection, org: Organisation) -> None:
         conn.execute(update(people).where(people.c.id.in_(left)).values(active=False))
     rows = sorted({(pid, a.role, a.unit) for pid, p in org.people.items() for a in p.roles})
     if rows:
-        conn.execute(insert(role_assignments),
-                     [{"person_id": p, "role": r, "unit_id": u} for p, r, u in rows])
+        conn.execute(
+            insert(role_assignments),
+            [{"person_id": p, "role": r, "unit_id": u} for p, r, u in rows],
+        )
 
 
 def org_warnings(org: Organisation, scheme: Scheme) -> list[Problem]:
@@ -177,8 +223,9 @@ def org_warnings(org: Organisation, scheme: Scheme) -> list[Problem]:
     coordinators), as warnings."""
     idx = OrgIndex.build(0, org)
     levels = {name: role.level for name, role in scheme.all_roles.items()}
-    owners = sorted({s.owner for s in scheme.stages.values()
-                     if s.owner and levels[s.owner].value == "parish"})
+    owners = sorted(
+        {s.owner for s in scheme.stages.values() if s.owner and levels[s.owner].value == "parish"}
+    )
     out = []
     for uid, unit in org.units.items():
         if unit.kind.value not in ("parish", "town", "city"):
@@ -186,7 +233,15 @@ def org_warnings(org: Organisation, scheme: Scheme) -> list[Problem]:
         for role in owners:
             holders, _ = idx.recipients(role, uid, levels)
             if not any(role == r for h in holders for r, _ in idx.assignments.get(h, [])):
-                out.append(Problem("", 0, 0, f"units.{uid}",
-                                   f"nobody holds {role} for this unit or above: its messages "
-                                   "go to the coordinators", "warning"))
+                out.append(
+                    Problem(
+                        "",
+                        0,
+                        0,
+                        f"units.{uid}",
+                        f"nobody holds {role} for this unit or above: its messages "
+                        "go to the coordinators",
+                        "warning",
+                    )
+                )
     return out

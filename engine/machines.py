@@ -48,11 +48,12 @@ def compile_scheme(version_id: int, version: int, scheme: Scheme) -> CompiledSch
     moves: dict[tuple[str, str], str] = {}
     for name, event in machine.events.items():
         for source, transitions in event.transitions.items():
-            moves[(source, name)] = transitions[0].dest
+            moves[(source, name)] = str(transitions[0].dest)
     actions_from: dict[str, list[str]] = {s: [] for s in scheme.stages}
     for name, action in scheme.actions.items():
         for src in action.source:
             actions_from[src].append(name)
     levels = {role: r.level for role, r in scheme.all_roles.items()}
-    return CompiledScheme(version_id, scheme.scheme, version, scheme, machine, moves,
-                          actions_from, levels)
+    return CompiledScheme(
+        version_id, scheme.scheme, version, scheme, machine, moves, actions_from, levels
+    )

@@ -48,8 +48,9 @@ class OrgIndex:
         """`unit` and every unit below it."""
         return [u for u, anc in self.ancestors.items() if unit in anc]
 
-    def acting_roles(self, person: str, unit: str, levels: dict[str, Level],
-                     scheme_key: int = 0) -> frozenset[str]:
+    def acting_roles(
+        self, person: str, unit: str, levels: dict[str, Level], scheme_key: int = 0
+    ) -> frozenset[str]:
         """The roles `person` may use on a project of `unit` (roles unknown to the scheme,
         given as role → level, are ignored)."""
         key = (scheme_key, person, unit)
@@ -58,7 +59,8 @@ class OrgIndex:
             return cached
         above = self.ancestors.get(unit, ())
         roles = frozenset(
-            role for role, where in self.assignments.get(person, ())
+            role
+            for role, where in self.assignments.get(person, ())
             if role in levels and (levels[role] is Level.central or where in above)
         )
         self._acting[key] = roles
@@ -81,6 +83,12 @@ class OrgIndex:
             for where in self.ancestors.get(unit, ()):
                 holders = self.by_role_unit.get((role, where), [])
                 if holders:
-                    how = "in the project's unit" if where == unit else f"in {where}, the nearest unit above"
+                    how = (
+                        "in the project's unit"
+                        if where == unit
+                        else f"in {where}, the nearest unit above"
+                    )
                     return list(holders), f"holders of {role} {how}"
-        return list(self.by_role.get(COORDINATOR, [])), f"nobody holds {role} for {unit}: coordinators"
+        return list(
+            self.by_role.get(COORDINATOR, [])
+        ), f"nobody holds {role} for {unit}: coordinators"

@@ -23,7 +23,7 @@ from engine.permissions import OrgIndex
 from engine.views import ActionView, ChecklistItem, Event, Handoff, ProjectView
 from storage import queries as q
 from storage.database import Database
-from storage.tables import handoffs, history, projects, scheme_versions
+from storage.tables import checklist, handoffs, history, org_versions, projects, scheme_versions
 from workflow.errors import Conflict, EnvironmentProblem, NotAllowed, NotFound, UsageError
 from workflow.labels import text
 from workflow.org import Organisation
@@ -44,8 +44,14 @@ class Outcome:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "version": self.version, "stage": self.stage,
-                "event": self.seq, "kind": self.kind, **self.data}
+        return {
+            "code": self.code,
+            "version": self.version,
+            "stage": self.stage,
+            "event": self.seq,
+            "kind": self.kind,
+            **self.data,
+        }
 
 
 @dataclass
@@ -77,7 +83,7 @@ class _Change:
     comment: str | None = None
     refs: Sequence[str] = ()
     data: dict[str, Any] = field(default_factory=dict)
-    then: Callable[[Connection], None] | None = None
+    then: Callable[[Connection], object] | None = None
 
 
 def _aware(now: dt.datetime) -> dt.datetime:
@@ -109,13 +115,14 @@ class Engine:
     def org_index(self, conn: Connection, version_id: int | None = None) -> OrgIndex:
         """The organisation as last loaded; rebuilt only when its version changed."""
         if version_id is None:
-            version_id = conn.execute(select(q.org_versions.c.id).order_by(
-                q.org_versions.c.id.desc()).limit(1)).scalar()
+            version_id = conn.execute(
+                select(org_versions.c.id).order_by(org_versions.c.id.desc()).limit(1)
+            ).scalar()
         if version_id is None:
             raise EnvironmentProblem("no organisation is loaded: run `shema org load FILE`")
         if self._org is None or self._org.version_id != version_id:
             compiled = conn.execute(
-                select(q.org_versions.c.compiled).where(q.org_versions.c.id == version_id)
+                select(org_versions.c.compiled).where(org_versions.c.id == version_id)
             ).scalar_one()
             self._org = OrgIndex.build(version_id, Organisation.model_validate_json(compiled))
         return self._org
@@ -155,7 +162,10 @@ class Engine:
         if not roles:
             raise NotAllowed(
                 f"{person} may not see project {row.code}: none of their roles covers "
-                f"unit {row.unit_id}", actor=person, project=row.code)
+                f"unit {row.unit_id}",
+                actor=person,
+                project=row.code,
+            )
         return _Ctx(row, scheme, org, person, roles)
 
     def project(self, code: str, *, actor: str | None, lang: str = "lv") -> ProjectView:
@@ -164,56 +174,109 @@ class Engine:
             ctx = self._ctx(conn, self._row(conn, code), actor)
             return self._view(conn, ctx.row, ctx.scheme, ctx.org, lang, with_checklist=True)
 
-    def _view(self, conn: Connection, row: Row[Any], cs: CompiledScheme, org: OrgIndex,
-              lang: str, *, with_checklist: bool = False) -> ProjectView:
+    def _view(
+        self,
+        conn: Connection,
+        row: Row[Any],
+        cs: CompiledScheme,
+        org: OrgIndex,
+        lang: str,
+        *,
+        with_checklist: bool = False,
+    ) -> ProjectView:
         scheme = cs.scheme
         stage = scheme.stages[row.stage]
         handoff = None
         if row.handoff_since is not None:
-            h = conn.execute(select(handoffs).where(
-                handoffs.c.project_id == row.id, handoffs.c.acknowledged_at.is_(None))).first()
+            h = conn.execute(
+                select(handoffs).where(
+                    handoffs.c.project_id == row.id, handoffs.c.acknowledged_at.is_(None)
+                )
+            ).first()
             if h is not None:
                 receivers, _ = org.recipients(stage.owner or COORDINATOR, row.unit_id, cs.levels)
-                handoff = Handoff(h.action, h.from_stage, h.to_stage, h.from_level, h.to_level,
-                                  h.sent_at, h.sent_by, receivers)
+                handoff = Handoff(
+                    h.action,
+                    h.from_stage,
+                    h.to_stage,
+                    h.from_level,
+                    h.to_level,
+                    h.sent_at,
+                    h.sent_by,
+                    receivers,
+                )
         items: list[ChecklistItem] = []
         if with_checklist:
-            checked = {r.item: r for r in conn.execute(
-                select(q.checklist).where(q.checklist.c.project_id == row.id))}
+            checked: dict[str, Any] = {
+                r.item: r
+                for r in conn.execute(select(checklist).where(checklist.c.project_id == row.id))
+            }
             for item, label in stage.checklist.items():
                 c = checked.get(item)
-                items.append(ChecklistItem(item, text(label, lang, item), c is not None,
-                                           c.checked_by if c else None, c.checked_at if c else None))
+                items.append(
+                    ChecklistItem(
+                        item,
+                        text(label, lang, item),
+                        c is not None,
+                        c.checked_by if c else None,
+                        c.checked_at if c else None,
+                    )
+                )
         if handoff is not None:
             holder, since = f"{handoff.to_level}: waiting for acknowledgement", handoff.sent_at
         else:
-            holder = row.responsible_id or (stage.owner and scheme.role_title(stage.owner, lang)) or "-"
+            holder = (
+                row.responsible_id or (stage.owner and scheme.role_title(stage.owner, lang)) or "-"
+            )
             since = row.stage_entered_at
         unit = org.org.units.get(row.unit_id)
         return ProjectView(
-            id=row.id, code=row.code, title=row.title, unit=row.unit_id,
+            id=row.id,
+            code=row.code,
+            title=row.title,
+            unit=row.unit_id,
             unit_name=text(unit.name if unit else None, lang, row.unit_id),
-            scheme=cs.name, scheme_version=cs.version, stage=row.stage,
-            stage_title=scheme.stage_title(row.stage, lang), stage_owner=stage.owner,
-            stage_entered_at=row.stage_entered_at, version=row.version,
-            responsible=row.responsible_id, holder=holder, holder_since=since, handoff=handoff,
-            hold_since=row.hold_since, hold_reason=row.hold_reason, created_at=row.created_at,
-            created_by=row.created_by, budget_amount=row.budget_amount,
-            budget_currency=row.budget_currency, funding_instrument=row.funding_instrument,
-            partners=json.loads(row.partners), dates=json.loads(row.dates),
-            terminal=stage.terminal, checklist=items,
+            scheme=cs.name,
+            scheme_version=cs.version,
+            stage=row.stage,
+            stage_title=scheme.stage_title(row.stage, lang),
+            stage_owner=stage.owner,
+            stage_entered_at=row.stage_entered_at,
+            version=row.version,
+            responsible=row.responsible_id,
+            holder=holder,
+            holder_since=since,
+            handoff=handoff,
+            hold_since=row.hold_since,
+            hold_reason=row.hold_reason,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            budget_amount=row.budget_amount,
+            budget_currency=row.budget_currency,
+            funding_instrument=row.funding_instrument,
+            partners=json.loads(row.partners),
+            dates=json.loads(row.dates),
+            terminal=stage.terminal,
+            checklist=items,
         )
 
     def list_projects(
-        self, *, actor: str | None, unit: str | None = None, stage: str | None = None,
-        assignee: str | None = None, mine: bool = False, lang: str = "lv",
+        self,
+        *,
+        actor: str | None,
+        unit: str | None = None,
+        stage: str | None = None,
+        assignee: str | None = None,
+        mine: bool = False,
+        lang: str = "lv",
     ) -> list[ProjectView]:
         """Projects `actor` may see, filtered; `mine` keeps those waiting for `actor`."""
         with self.db.read() as conn:
             org = self.org_index(conn)
             person = self._person(org, actor)
             stmt = select(projects, q.SELECT_PROJECT.selected_columns.org_version).order_by(
-                projects.c.id)
+                projects.c.id
+            )
             if unit is not None:
                 if unit not in org.org.units:
                     raise NotFound(f"no unit {unit!r}", unit=unit)
@@ -260,29 +323,56 @@ class Engine:
                 blocked = [f"missing checklist item {i}" for i in missing]
                 if ctx.row.handoff_since is not None:
                     blocked.insert(0, "the handoff is not acknowledged yet")
-                out.append(ActionView(
-                    action=name, title=scheme.action_title(name, lang), to=action.to,
-                    to_title=scheme.stage_title(action.to, lang),
-                    handoff=scheme.handoff_source_level(name, ctx.stage) is not None,
-                    comment=action.comment, requires=list(action.requires), missing=missing,
-                    ready=not blocked, blocked_by=blocked,
-                ))
+                out.append(
+                    ActionView(
+                        action=name,
+                        title=scheme.action_title(name, lang),
+                        to=action.to,
+                        to_title=scheme.stage_title(action.to, lang),
+                        handoff=scheme.handoff_source_level(name, ctx.stage) is not None,
+                        comment=action.comment,
+                        requires=list(action.requires),
+                        missing=missing,
+                        ready=not blocked,
+                        blocked_by=blocked,
+                    )
+                )
             return out
 
     def history(self, code: str, *, actor: str | None) -> list[Event]:
         """The project's events in order."""
         with self.db.read() as conn:
             ctx = self._ctx(conn, self._row(conn, code), actor)
-            rows = conn.execute(select(history).where(history.c.project_id == ctx.row.id)
-                                .order_by(history.c.seq))
-            return [Event(r.seq, r.at, r.actor_id, r.kind, r.action, r.from_stage, r.to_stage,
-                          r.comment, json.loads(r.refs), json.loads(r.data), r.hash) for r in rows]
+            rows = conn.execute(
+                select(history).where(history.c.project_id == ctx.row.id).order_by(history.c.seq)
+            )
+            return [
+                Event(
+                    r.seq,
+                    r.at,
+                    r.actor_id,
+                    r.kind,
+                    r.action,
+                    r.from_stage,
+                    r.to_stage,
+                    r.comment,
+                    json.loads(r.refs),
+                    json.loads(r.data),
+                    r.hash,
+                )
+                for r in rows
+            ]
 
     # -- writing --------------------------------------------------------------------
 
-    def _write(self, code: str, actor: str | None, now: dt.datetime,
-               expect_version: int | None, decide: Callable[[Connection, _Ctx], _Change]
-               ) -> Outcome:
+    def _write(
+        self,
+        code: str,
+        actor: str | None,
+        now: dt.datetime,
+        expect_version: int | None,
+        decide: Callable[[Connection, _Ctx], _Change],
+    ) -> Outcome:
         now = _aware(now)
         with self.db.write() as conn:
             ctx = self._ctx(conn, self._row(conn, code), actor)
@@ -291,22 +381,41 @@ class Engine:
                 raise Conflict(
                     f"project {row.code} changed since you looked: it is at version "
                     f"{row.version}, you expected {expect_version}",
-                    project=row.code, actor=ctx.actor)
+                    project=row.code,
+                    actor=ctx.actor,
+                )
             change = decide(conn, ctx)
             seq = row.head_seq + 1
             event = {
-                "project_id": row.id, "seq": seq, "at": now, "actor_id": ctx.actor,
-                "kind": change.kind, "action": change.action, "from_stage": change.from_stage,
-                "to_stage": change.to_stage, "comment": change.comment,
-                "refs": dumps(list(change.refs)), "data": dumps(change.data),
+                "project_id": row.id,
+                "seq": seq,
+                "at": now,
+                "actor_id": ctx.actor,
+                "kind": change.kind,
+                "action": change.action,
+                "from_stage": change.from_stage,
+                "to_stage": change.to_stage,
+                "comment": change.comment,
+                "refs": dumps(list(change.refs)),
+                "data": dumps(change.data),
                 "prev_hash": row.head_hash,
             }
             event["hash"] = event_hash(event)
-            params = {**change.values, "version": row.version + 1, "head_seq": seq,
-                      "head_hash": event["hash"], "pid": row.id, "old_version": row.version}
+            params = {
+                **change.values,
+                "version": row.version + 1,
+                "head_seq": seq,
+                "head_hash": event["hash"],
+                "pid": row.id,
+                "old_version": row.version,
+            }
             if conn.execute(q.CAS_PROJECT, params).rowcount != 1:
-                raise Conflict(f"project {row.code} was changed by someone else meanwhile; "
-                               "look again and retry", project=row.code, actor=ctx.actor)
+                raise Conflict(
+                    f"project {row.code} was changed by someone else meanwhile; "
+                    "look again and retry",
+                    project=row.code,
+                    actor=ctx.actor,
+                )
             conn.execute(q.INSERT_HISTORY, event)
             if change.then is not None:
                 change.then(conn)
@@ -319,7 +428,10 @@ class Engine:
             owner = ctx.scheme.scheme.stages[ctx.stage].owner
             raise NotAllowed(
                 f"{ctx.actor} may not {what} on {ctx.code}: the handoff to {owner} is not "
-                "acknowledged yet (`shema project ack`)", actor=ctx.actor, project=ctx.code)
+                "acknowledged yet (`shema project ack`)",
+                actor=ctx.actor,
+                project=ctx.code,
+            )
 
     @staticmethod
     def _require_stage_role(ctx: _Ctx, what: str) -> None:
@@ -331,11 +443,21 @@ class Engine:
         raise NotAllowed(
             f"{ctx.actor} may not {what} on {ctx.code}: stage {ctx.stage} is worked on by "
             f"{need or 'nobody'}; {ctx.actor} acts there as {', '.join(sorted(ctx.roles))}",
-            actor=ctx.actor, project=ctx.code)
+            actor=ctx.actor,
+            project=ctx.code,
+        )
 
-    def advance(self, code: str, action: str, *, actor: str | None, now: dt.datetime,
-                comment: str | None = None, refs: Sequence[str] = (),
-                expect_version: int | None = None) -> Outcome:
+    def advance(
+        self,
+        code: str,
+        action: str,
+        *,
+        actor: str | None,
+        now: dt.datetime,
+        comment: str | None = None,
+        refs: Sequence[str] = (),
+        expect_version: int | None = None,
+    ) -> Outcome:
         """Move the project by `action`; refused unless the action leaves the current stage,
         the actor holds an allowed role for the project's unit, no handoff is pending,
         required checklist items are ticked and a required comment is given."""
@@ -345,18 +467,28 @@ class Engine:
             scheme = ctx.scheme.scheme
             if target is None:
                 known = ", ".join(ctx.scheme.actions_from[ctx.stage]) or "none"
-                what = "is not an action of this scheme" if action not in scheme.actions \
+                what = (
+                    "is not an action of this scheme"
+                    if action not in scheme.actions
                     else f"does not leave stage {ctx.stage}"
-                raise NotAllowed(f"{ctx.actor} may not take {action!r} on {ctx.code}: it {what}"
-                                 f" (actions here: {known})", actor=ctx.actor,
-                                 project=ctx.code, action=action)
+                )
+                raise NotAllowed(
+                    f"{ctx.actor} may not take {action!r} on {ctx.code}: it {what}"
+                    f" (actions here: {known})",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                    action=action,
+                )
             spec = scheme.actions[action]
             if not ctx.roles.intersection(spec.by):
                 raise NotAllowed(
                     f"{ctx.actor} may not take {action!r} on {ctx.code}: it needs "
                     f"{' or '.join(spec.by)} for unit {ctx.row.unit_id}; {ctx.actor} acts "
                     f"there as {', '.join(sorted(ctx.roles))}",
-                    actor=ctx.actor, project=ctx.code, action=action)
+                    actor=ctx.actor,
+                    project=ctx.code,
+                    action=action,
+                )
             self._refuse_during_handoff(ctx, f"take {action!r}")
             if spec.requires:
                 checked = set(conn.execute(q.SELECT_CHECKED, {"pid": ctx.row.id}).scalars())
@@ -364,52 +496,90 @@ class Engine:
                 if missing:
                     raise NotAllowed(
                         f"{ctx.actor} may not take {action!r} on {ctx.code}: checklist items "
-                        f"not ticked: {', '.join(missing)}", actor=ctx.actor,
-                        project=ctx.code, action=action)
+                        f"not ticked: {', '.join(missing)}",
+                        actor=ctx.actor,
+                        project=ctx.code,
+                        action=action,
+                    )
             if spec.comment == "required" and not (comment and comment.strip()):
-                raise NotAllowed(f"{ctx.actor} may not take {action!r} on {ctx.code} without a "
-                                 "comment (--comment TEXT)", actor=ctx.actor, project=ctx.code,
-                                 action=action)
-            return self._move(ctx, now, "advanced", target, action=action, comment=comment,
-                              refs=refs)
+                raise NotAllowed(
+                    f"{ctx.actor} may not take {action!r} on {ctx.code} without a "
+                    "comment (--comment TEXT)",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                    action=action,
+                )
+            return self._move(
+                ctx, now, "advanced", target, action=action, comment=comment, refs=refs
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def _move(self, ctx: _Ctx, now: dt.datetime, kind: str, target: str, *,
-              action: str | None, comment: str | None, refs: Sequence[str],
-              data: dict[str, Any] | None = None) -> _Change:
+    def _move(
+        self,
+        ctx: _Ctx,
+        now: dt.datetime,
+        kind: str,
+        target: str,
+        *,
+        action: str | None,
+        comment: str | None,
+        refs: Sequence[str],
+        data: dict[str, Any] | None = None,
+    ) -> _Change:
         """The change for entering `target` (a self-loop re-enters it)."""
         row, scheme = ctx.row, ctx.scheme.scheme
-        values: dict[str, Any] = {"stage": target, "stage_entered_at": now,
-                                  "hold_since": None, "hold_reason": None}
+        values: dict[str, Any] = {
+            "stage": target,
+            "stage_entered_at": now,
+            "hold_since": None,
+            "hold_reason": None,
+        }
         src_level, dst_level = scheme.level_of_stage(ctx.stage), scheme.level_of_stage(target)
         crosses = src_level is not None and dst_level is not None and src_level != dst_level
         data = dict(data or {})
         new_stage = scheme.stages[target]
         if row.responsible_id is not None and target != ctx.stage:
             keep = {new_stage.owner, *new_stage.participants}
-            their = ctx.org.acting_roles(row.responsible_id, row.unit_id, ctx.scheme.levels,
-                                         ctx.scheme.version_id)
+            their = ctx.org.acting_roles(
+                row.responsible_id, row.unit_id, ctx.scheme.levels, ctx.scheme.version_id
+            )
             if not their & keep:
                 values["responsible_id"] = None
-        steps: list[Callable[[Connection], None]] = []
+        steps: list[Callable[[Connection], object]] = []
         if target != ctx.stage and new_stage.checklist:
             # Entering a stage anew (a later payment request, a revision) starts its
             # checklist afresh: old ticks must not pass for new work.
             pid, items = row.id, list(new_stage.checklist)
-            steps.append(lambda c: c.execute(
-                q.checklist.delete().where(q.checklist.c.project_id == pid,
-                                           q.checklist.c.item.in_(items))))
+            steps.append(
+                lambda c: c.execute(
+                    checklist.delete().where(
+                        checklist.c.project_id == pid, checklist.c.item.in_(items)
+                    )
+                )
+            )
         if crosses:
             assert src_level is not None and dst_level is not None
             values["handoff_since"] = now
-            receivers, why = ctx.org.recipients(new_stage.owner or COORDINATOR, row.unit_id,
-                                                ctx.scheme.levels)
-            data["handoff"] = {"from": src_level.value, "to": dst_level.value,
-                               "receivers": receivers, "why": why}
-            handoff = {"project_id": row.id, "action": action or kind, "from_stage": ctx.stage,
-                       "to_stage": target, "from_level": src_level.value,
-                       "to_level": dst_level.value, "sent_at": now, "sent_by": ctx.actor}
+            receivers, why = ctx.org.recipients(
+                new_stage.owner or COORDINATOR, row.unit_id, ctx.scheme.levels
+            )
+            data["handoff"] = {
+                "from": src_level.value,
+                "to": dst_level.value,
+                "receivers": receivers,
+                "why": why,
+            }
+            handoff = {
+                "project_id": row.id,
+                "action": action or kind,
+                "from_stage": ctx.stage,
+                "to_stage": target,
+                "from_level": src_level.value,
+                "to_level": dst_level.value,
+                "sent_at": now,
+                "sent_by": ctx.actor,
+            }
 
             steps.append(lambda c: c.execute(q.INSERT_HANDOFF, handoff))
 
@@ -417,70 +587,122 @@ class Engine:
             for step in steps:
                 step(conn)
 
-        return _Change(kind, values, action=action, from_stage=ctx.stage, to_stage=target,
-                       comment=comment, refs=refs, data=data, then=then if steps else None)
+        return _Change(
+            kind,
+            values,
+            action=action,
+            from_stage=ctx.stage,
+            to_stage=target,
+            comment=comment,
+            refs=refs,
+            data=data,
+            then=then if steps else None,
+        )
 
-    def acknowledge(self, code: str, *, actor: str | None, now: dt.datetime,
-                    expect_version: int | None = None) -> Outcome:
+    def acknowledge(
+        self, code: str, *, actor: str | None, now: dt.datetime, expect_version: int | None = None
+    ) -> Outcome:
         """The receiving side takes over a handed-off project; the acknowledger becomes
         responsible unless someone already is."""
 
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
             if ctx.row.handoff_since is None:
-                raise NotAllowed(f"{ctx.actor} may not acknowledge {ctx.code}: no handoff is "
-                                 "waiting", actor=ctx.actor, project=ctx.code)
+                raise NotAllowed(
+                    f"{ctx.actor} may not acknowledge {ctx.code}: no handoff is waiting",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
             owner = ctx.scheme.scheme.stages[ctx.stage].owner
-            receivers, _ = ctx.org.recipients(owner or COORDINATOR, ctx.row.unit_id,
-                                              ctx.scheme.levels)
+            receivers, _ = ctx.org.recipients(
+                owner or COORDINATOR, ctx.row.unit_id, ctx.scheme.levels
+            )
             if owner not in ctx.roles and ctx.actor not in receivers:
                 raise NotAllowed(
                     f"{ctx.actor} may not acknowledge {ctx.code}: the handoff goes to {owner} "
-                    f"for unit {ctx.row.unit_id}", actor=ctx.actor, project=ctx.code)
+                    f"for unit {ctx.row.unit_id}",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
             values: dict[str, Any] = {"handoff_since": None}
             if ctx.row.responsible_id is None:
                 values["responsible_id"] = ctx.actor
             pid = ctx.row.id
-            return _Change("acknowledged", values, from_stage=ctx.stage, to_stage=ctx.stage,
-                           data={"waited_seconds": int((now - ctx.row.handoff_since)
-                                                       .total_seconds())},
-                           then=lambda c: c.execute(q.ACK_HANDOFF,
-                                                    {"pid": pid, "at": now, "by": ctx.actor}))
+            return _Change(
+                "acknowledged",
+                values,
+                from_stage=ctx.stage,
+                to_stage=ctx.stage,
+                data={"waited_seconds": int((now - ctx.row.handoff_since).total_seconds())},
+                then=lambda c: c.execute(q.ACK_HANDOFF, {"pid": pid, "at": now, "by": ctx.actor}),
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def check(self, code: str, item: str, *, actor: str | None, now: dt.datetime,
-              checked: bool = True, expect_version: int | None = None) -> Outcome:
+    def check(
+        self,
+        code: str,
+        item: str,
+        *,
+        actor: str | None,
+        now: dt.datetime,
+        checked: bool = True,
+        expect_version: int | None = None,
+    ) -> Outcome:
         """Tick (or untick) a checklist item of the current stage."""
 
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
             stage = ctx.scheme.scheme.stages[ctx.stage]
             verb = "tick" if checked else "untick"
             if item not in stage.checklist:
-                raise NotFound(f"stage {ctx.stage} of {ctx.code} has no checklist item {item!r}"
-                               f" (items: {', '.join(stage.checklist) or 'none'})",
-                               project=ctx.code)
+                raise NotFound(
+                    f"stage {ctx.stage} of {ctx.code} has no checklist item {item!r}"
+                    f" (items: {', '.join(stage.checklist) or 'none'})",
+                    project=ctx.code,
+                )
             self._require_stage_role(ctx, f"{verb} {item!r}")
             self._refuse_during_handoff(ctx, f"{verb} {item!r}")
             done = set(conn.execute(q.SELECT_CHECKED, {"pid": ctx.row.id}).scalars())
             if (item in done) == checked:
-                raise NotAllowed(f"{item!r} on {ctx.code} is already "
-                                 f"{'ticked' if checked else 'not ticked'}", project=ctx.code)
+                raise NotAllowed(
+                    f"{item!r} on {ctx.code} is already {'ticked' if checked else 'not ticked'}",
+                    project=ctx.code,
+                )
             pid = ctx.row.id
 
             def then(c: Connection) -> None:
                 if checked:
-                    c.execute(q.INSERT_CHECK, {"project_id": pid, "item": item, "checked_at": now,
-                                               "checked_by": ctx.actor})
+                    c.execute(
+                        q.INSERT_CHECK,
+                        {
+                            "project_id": pid,
+                            "item": item,
+                            "checked_at": now,
+                            "checked_by": ctx.actor,
+                        },
+                    )
                 else:
                     c.execute(q.DELETE_CHECK, {"pid": pid, "item_name": item})
 
-            return _Change("checked" if checked else "unchecked", {}, from_stage=ctx.stage,
-                           to_stage=ctx.stage, data={"item": item}, then=then)
+            return _Change(
+                "checked" if checked else "unchecked",
+                {},
+                from_stage=ctx.stage,
+                to_stage=ctx.stage,
+                data={"item": item},
+                then=then,
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def assign(self, code: str, person: str, *, actor: str | None, now: dt.datetime,
-               expect_version: int | None = None) -> Outcome:
+    def assign(
+        self,
+        code: str,
+        person: str,
+        *,
+        actor: str | None,
+        now: dt.datetime,
+        expect_version: int | None = None,
+    ) -> Outcome:
         """Make `person` responsible for the project; they must be able to work on its
         current stage for the project's unit."""
 
@@ -490,33 +712,56 @@ class Engine:
             if person not in ctx.org.org.people:
                 raise NotFound(f"no person {person!r} in the organisation", actor=ctx.actor)
             stage = ctx.scheme.scheme.stages[ctx.stage]
-            theirs = ctx.org.acting_roles(person, ctx.row.unit_id, ctx.scheme.levels,
-                                          ctx.scheme.version_id)
+            theirs = ctx.org.acting_roles(
+                person, ctx.row.unit_id, ctx.scheme.levels, ctx.scheme.version_id
+            )
             if not theirs & {stage.owner, *stage.participants}:
                 raise NotAllowed(
                     f"{ctx.actor} may not assign {person} to {ctx.code}: {person} does not work "
-                    f"on stage {ctx.stage} for unit {ctx.row.unit_id}", actor=ctx.actor,
-                    project=ctx.code)
-            return _Change("assigned", {"responsible_id": person}, from_stage=ctx.stage,
-                           to_stage=ctx.stage,
-                           data={"person": person, "previous": ctx.row.responsible_id})
+                    f"on stage {ctx.stage} for unit {ctx.row.unit_id}",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
+            return _Change(
+                "assigned",
+                {"responsible_id": person},
+                from_stage=ctx.stage,
+                to_stage=ctx.stage,
+                data={"person": person, "previous": ctx.row.responsible_id},
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def comment(self, code: str, body: str, *, actor: str | None, now: dt.datetime,
-                refs: Sequence[str] = (), expect_version: int | None = None) -> Outcome:
+    def comment(
+        self,
+        code: str,
+        body: str,
+        *,
+        actor: str | None,
+        now: dt.datetime,
+        refs: Sequence[str] = (),
+        expect_version: int | None = None,
+    ) -> Outcome:
         """Add a comment (with optional document references); anyone who sees it may."""
         if not body.strip():
             raise UsageError("a comment needs text")
 
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
-            return _Change("commented", {}, from_stage=ctx.stage, to_stage=ctx.stage,
-                           comment=body, refs=refs)
+            return _Change(
+                "commented", {}, from_stage=ctx.stage, to_stage=ctx.stage, comment=body, refs=refs
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def hold(self, code: str, *, reason: str, actor: str | None, now: dt.datetime,
-             expect_version: int | None = None) -> Outcome:
+    def hold(
+        self,
+        code: str,
+        *,
+        reason: str,
+        actor: str | None,
+        now: dt.datetime,
+        expect_version: int | None = None,
+    ) -> Outcome:
         """Pause the project (waiting for an external body)."""
         if not reason.strip():
             raise UsageError("a hold needs a reason (--reason TEXT)")
@@ -524,44 +769,77 @@ class Engine:
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
             self._require_stage_role(ctx, "put on hold")
             if ctx.row.hold_since is not None:
-                raise NotAllowed(f"{ctx.code} is already on hold since "
-                                 f"{ctx.row.hold_since:%Y-%m-%d}", project=ctx.code)
-            return _Change("held", {"hold_since": now, "hold_reason": reason},
-                           from_stage=ctx.stage, to_stage=ctx.stage, comment=reason)
+                raise NotAllowed(
+                    f"{ctx.code} is already on hold since {ctx.row.hold_since:%Y-%m-%d}",
+                    project=ctx.code,
+                )
+            return _Change(
+                "held",
+                {"hold_since": now, "hold_reason": reason},
+                from_stage=ctx.stage,
+                to_stage=ctx.stage,
+                comment=reason,
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def resume(self, code: str, *, actor: str | None, now: dt.datetime,
-               expect_version: int | None = None) -> Outcome:
+    def resume(
+        self, code: str, *, actor: str | None, now: dt.datetime, expect_version: int | None = None
+    ) -> Outcome:
         """End a hold."""
 
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
             self._require_stage_role(ctx, "resume")
             if ctx.row.hold_since is None:
                 raise NotAllowed(f"{ctx.code} is not on hold", project=ctx.code)
-            return _Change("resumed", {"hold_since": None, "hold_reason": None},
-                           from_stage=ctx.stage, to_stage=ctx.stage,
-                           data={"held_seconds": int((now - ctx.row.hold_since).total_seconds())})
+            return _Change(
+                "resumed",
+                {"hold_since": None, "hold_reason": None},
+                from_stage=ctx.stage,
+                to_stage=ctx.stage,
+                data={"held_seconds": int((now - ctx.row.hold_since).total_seconds())},
+            )
 
         return self._write(code, actor, now, expect_version, decide)
 
-    def force(self, code: str, stage: str, *, reason: str, actor: str | None,
-              now: dt.datetime, expect_version: int | None = None) -> Outcome:
+    def force(
+        self,
+        code: str,
+        stage: str,
+        *,
+        reason: str,
+        actor: str | None,
+        now: dt.datetime,
+        expect_version: int | None = None,
+    ) -> Outcome:
         """A coordinator moves the project to any stage, with a recorded reason."""
         if not reason.strip():
             raise UsageError("forcing a project needs a reason (--reason TEXT)")
 
         def decide(conn: Connection, ctx: _Ctx) -> _Change:
             if COORDINATOR not in ctx.roles:
-                raise NotAllowed(f"{ctx.actor} may not force {ctx.code}: only coordinators may",
-                                 actor=ctx.actor, project=ctx.code)
+                raise NotAllowed(
+                    f"{ctx.actor} may not force {ctx.code}: only coordinators may",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
             if stage not in ctx.scheme.scheme.stages:
-                raise NotFound(f"scheme {ctx.scheme.name} v{ctx.scheme.version} has no stage "
-                               f"{stage!r}", project=ctx.code)
+                raise NotFound(
+                    f"scheme {ctx.scheme.name} v{ctx.scheme.version} has no stage {stage!r}",
+                    project=ctx.code,
+                )
             if stage == ctx.stage:
                 raise NotAllowed(f"{ctx.code} is already in stage {stage}", project=ctx.code)
-            change = self._move(ctx, now, "forced", stage, action=None, comment=reason, refs=(),
-                                data={"pending_handoff_closed": ctx.row.handoff_since is not None})
+            change = self._move(
+                ctx,
+                now,
+                "forced",
+                stage,
+                action=None,
+                comment=reason,
+                refs=(),
+                data={"pending_handoff_closed": ctx.row.handoff_since is not None},
+            )
             if ctx.row.handoff_since is not None:
                 change.values.setdefault("handoff_since", None)
                 first, pid = change.then, ctx.row.id
@@ -577,10 +855,19 @@ class Engine:
         return self._write(code, actor, now, expect_version, decide)
 
     def create_project(
-        self, *, title: str, unit: str, actor: str | None, now: dt.datetime,
-        scheme: str | None = None, budget: Decimal | None = None, currency: str = "EUR",
-        funding_instrument: str | None = None, partners: Sequence[str] = (),
-        dates: dict[str, dt.date] | None = None, responsible: str | None = None,
+        self,
+        *,
+        title: str,
+        unit: str,
+        actor: str | None,
+        now: dt.datetime,
+        scheme: str | None = None,
+        budget: Decimal | None = None,
+        currency: str = "EUR",
+        funding_instrument: str | None = None,
+        partners: Sequence[str] = (),
+        dates: dict[str, dt.date] | None = None,
+        responsible: str | None = None,
     ) -> Outcome:
         """A new project in the initial stage of the newest version of `scheme`, with a code
         PREFIX-YEAR-NNNN (year in Europe/Riga) from the per-year counter."""
@@ -600,7 +887,10 @@ class Engine:
                 raise NotAllowed(
                     f"{person} may not create a project for {unit}: that needs {owner} there or "
                     f"a central role; {person} acts there as "
-                    f"{', '.join(sorted(roles)) or 'nothing'}", actor=person, unit=unit)
+                    f"{', '.join(sorted(roles)) or 'nothing'}",
+                    actor=person,
+                    unit=unit,
+                )
             for name in dates or {}:
                 if name not in cs.scheme.dates:
                     raise UsageError(f"scheme {cs.name} has no project date {name!r}")
@@ -609,28 +899,56 @@ class Engine:
             number = q.next_code_number(conn, prefix, year)
             code = f"{prefix}-{year}-{number:04d}"
             values = {
-                "code": code, "title": title.strip(), "unit_id": unit,
-                "scheme_version_id": cs.version_id, "stage": initial, "stage_entered_at": now,
-                "version": 1, "responsible_id": responsible or (person if owner in roles else None),
-                "budget_amount": budget, "budget_currency": currency,
-                "funding_instrument": funding_instrument, "partners": dumps(list(partners)),
+                "code": code,
+                "title": title.strip(),
+                "unit_id": unit,
+                "scheme_version_id": cs.version_id,
+                "stage": initial,
+                "stage_entered_at": now,
+                "version": 1,
+                "responsible_id": responsible or (person if owner in roles else None),
+                "budget_amount": budget,
+                "budget_currency": currency,
+                "funding_instrument": funding_instrument,
+                "partners": dumps(list(partners)),
                 "dates": dumps({k: v.isoformat() for k, v in (dates or {}).items()}),
-                "created_at": now, "created_by": person, "head_seq": 1, "head_hash": GENESIS,
+                "created_at": now,
+                "created_by": person,
+                "head_seq": 1,
+                "head_hash": GENESIS,
             }
-            pid = conn.execute(projects.insert().values(values).returning(projects.c.id)
-                               ).scalar_one()
-            event = {"project_id": pid, "seq": 1, "at": now, "actor_id": person,
-                     "kind": "created", "action": None, "from_stage": None, "to_stage": initial,
-                     "comment": None, "refs": "[]",
-                     "data": dumps({"title": values["title"], "unit": unit,
-                                    "scheme": cs.name, "scheme_version": cs.version}),
-                     "prev_hash": GENESIS}
+            pid = conn.execute(
+                projects.insert().values(values).returning(projects.c.id)
+            ).scalar_one()
+            event = {
+                "project_id": pid,
+                "seq": 1,
+                "at": now,
+                "actor_id": person,
+                "kind": "created",
+                "action": None,
+                "from_stage": None,
+                "to_stage": initial,
+                "comment": None,
+                "refs": "[]",
+                "data": dumps(
+                    {
+                        "title": values["title"],
+                        "unit": unit,
+                        "scheme": cs.name,
+                        "scheme_version": cs.version,
+                    }
+                ),
+                "prev_hash": GENESIS,
+            }
             event["hash"] = event_hash(event)
             conn.execute(q.INSERT_HISTORY, event)
-            conn.execute(projects.update().where(projects.c.id == pid)
-                         .values(head_hash=event["hash"]))
-            return Outcome(code, 1, initial, 1, "created", {"unit": unit,
-                                                            "scheme_version": cs.version})
+            conn.execute(
+                projects.update().where(projects.c.id == pid).values(head_hash=event["hash"])
+            )
+            return Outcome(
+                code, 1, initial, 1, "created", {"unit": unit, "scheme_version": cs.version}
+            )
 
 
 def resolve_actor(org: OrgIndex, requested: str | None, os_account: str | None) -> str | None:
@@ -644,11 +962,16 @@ def resolve_actor(org: OrgIndex, requested: str | None, os_account: str | None) 
         return requested
     mapped = org.accounts.get(os_account or "")
     if mapped is None:
-        raise NotAllowed(f"the account {os_account!r} is not mapped to a person in the "
-                         "organisation file (people.*.accounts)", actor=requested)
+        raise NotAllowed(
+            f"the account {os_account!r} is not mapped to a person in the "
+            "organisation file (people.*.accounts)",
+            actor=requested,
+        )
     if requested and requested != mapped and not org.is_coordinator(mapped):
-        raise NotAllowed(f"the account {os_account!r} belongs to {mapped} and may not act "
-                         f"as {requested}", actor=requested)
+        raise NotAllowed(
+            f"the account {os_account!r} belongs to {mapped} and may not act as {requested}",
+            actor=requested,
+        )
     return requested or mapped
 
 

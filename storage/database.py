@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, pool, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from workflow.errors import EnvironmentProblem
 
@@ -43,7 +43,10 @@ class Database:
             # One connection per thread, held for the thread's life: opening a SQLite
             # connection and setting its pragmas costs more than a whole advance.
             self.engine: Engine = create_engine(
-                url, echo=echo, poolclass=pool.SingletonThreadPool, pool_size=8,
+                url,
+                echo=echo,
+                poolclass=pool.SingletonThreadPool,
+                pool_size=8,
                 connect_args={"check_same_thread": False},
             )
             event.listen(self.engine, "connect", _sqlite_on_connect)
@@ -97,8 +100,10 @@ class Database:
     def _connect(self) -> Iterator[Connection]:
         try:
             conn = self.engine.connect()
-        except OperationalError as exc:
-            raise EnvironmentProblem(f"cannot open the database {self.safe_url}: {_first_line(exc)}") from exc
+        except DBAPIError as exc:
+            raise EnvironmentProblem(
+                f"cannot open the database {self.safe_url}: {_first_line(exc)}"
+            ) from exc
         try:
             yield conn
         finally:
@@ -116,4 +121,5 @@ class Database:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    text = str(getattr(exc, "orig", exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

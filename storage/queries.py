@@ -24,9 +24,8 @@ SELECT_PROJECT = select(
     select(func.max(org_versions.c.id)).scalar_subquery().label("org_version"),
 ).where(projects.c.code == bindparam("code"))
 
-CAS_PROJECT = (
-    update(projects)
-    .where(and_(projects.c.id == bindparam("pid"), projects.c.version == bindparam("old_version")))
+CAS_PROJECT = update(projects).where(
+    and_(projects.c.id == bindparam("pid"), projects.c.version == bindparam("old_version"))
 )
 
 INSERT_HISTORY = history.insert()
@@ -41,9 +40,9 @@ INSERT_CHECK = checklist.insert()
 DELETE_CHECK = checklist.delete().where(
     and_(checklist.c.project_id == bindparam("pid"), checklist.c.item == bindparam("item_name"))
 )
-LATEST_ORG = select(org_versions.c.id, org_versions.c.compiled).order_by(
-    org_versions.c.id.desc()
-).limit(1)
+LATEST_ORG = (
+    select(org_versions.c.id, org_versions.c.compiled).order_by(org_versions.c.id.desc()).limit(1)
+)
 SCHEME_BY_ID = select(scheme_versions).where(scheme_versions.c.id == bindparam("id"))
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -41,8 +40,13 @@ class CalendarEntry:
 class WorkingCalendar:
     """Working days of one country and municipality, and deadlines as aware datetimes."""
 
-    def __init__(self, overrides: CalendarOverrides | None = None, *, country: str = "LV",
-                 timezone: str = "Europe/Riga") -> None:
+    def __init__(
+        self,
+        overrides: CalendarOverrides | None = None,
+        *,
+        country: str = "LV",
+        timezone: str = "Europe/Riga",
+    ) -> None:
         self.country = country
         self.zone = ZoneInfo(timezone)
         self.overrides = overrides or CalendarOverrides()
@@ -53,7 +57,8 @@ class WorkingCalendar:
         """The `holidays` calendar (all years on demand) in a label language."""
         if lang not in self._national:
             self._national[lang] = holidays.country_holidays(
-                self.country, language=_HOLIDAY_LANG.get(lang, lang))
+                self.country, language=_HOLIDAY_LANG.get(lang, lang)
+            )
         return self._national[lang]
 
     @cached_property
@@ -67,8 +72,9 @@ class WorkingCalendar:
         out: dict[dt.date, dt.date] = {}
         for off in self.overrides.declined_transfers:
             name = national.get(off) or ""
-            saturdays = sorted(d for d in getattr(national, "weekend_workdays", set())
-                               if d.year == off.year)
+            saturdays = sorted(
+                d for d in getattr(national, "weekend_workdays", set()) if d.year == off.year
+            )
             named = [d for d in saturdays if d.strftime("%d.%m.%Y") in name]
             if named or saturdays:
                 out[off] = named[0] if named else min(saturdays, key=lambda d: abs(d - off))
@@ -163,17 +169,23 @@ class WorkingCalendar:
             if day.year == year:
                 label = "Darba diena (pārcelta)" if lang == "lv" else "Working day (transferred)"
                 out[day] = CalendarEntry(day, "working_day", label, "national")
-        declined = "nepārņemta valsts pārcelšana" if lang == "lv" else "national transfer not adopted"
+        declined = (
+            "nepārņemta valsts pārcelšana" if lang == "lv" else "national transfer not adopted"
+        )
         for off, saturday in self._transfers.items():
             for day in (off, saturday):
                 if day.year == year:
-                    out[day] = CalendarEntry(day, "working_day" if day == off else "day_off",
-                                             declined, "declined")
-        for entry, kind in [*((e, "day_off") for e in self.overrides.days_off),
-                            *((e, "working_day") for e in self.overrides.working_days)]:
+                    out[day] = CalendarEntry(
+                        day, "working_day" if day == off else "day_off", declined, "declined"
+                    )
+        for entry, kind in [
+            *((e, "day_off") for e in self.overrides.days_off),
+            *((e, "working_day") for e in self.overrides.working_days),
+        ]:
             if entry.date.year == year:
-                out[entry.date] = CalendarEntry(entry.date, kind, text(entry.title, lang, ""),
-                                                "municipal")
+                out[entry.date] = CalendarEntry(
+                    entry.date, kind, text(entry.title, lang, ""), "municipal"
+                )
         return [out[d] for d in sorted(out)]
 
     def days(self, start: dt.date, end: dt.date) -> Iterator[dt.date]:

@@ -100,8 +100,12 @@ def check_scheme(data: Any) -> list[Finding]:
                 role_refs((*base, "escalation", i, "to"), step.get("to"))
         deadline = _mapping(stage.get("deadline"))
         if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
-            out.append(((*base, "deadline", "before"),
-                        f"unknown project date {deadline['before']!r} (declare it under dates)"))
+            out.append(
+                (
+                    (*base, "deadline", "before"),
+                    f"unknown project date {deadline['before']!r} (declare it under dates)",
+                )
+            )
         if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
             out.append((base, "reminders and escalation need a deadline"))
 
@@ -110,26 +114,34 @@ def check_scheme(data: Any) -> list[Finding]:
         action = _mapping(raw)
         base = ("actions", name)
         sources = _names(action.get("from"))
-        for i, src in sources:
+        for idx, src in sources:
             if src not in stages:
-                out.append((_at((*base, "from"), i), f"unknown stage {src!r}"))
+                out.append((_at((*base, "from"), idx), f"unknown stage {src!r}"))
             elif _mapping(stages[src]).get("terminal") is True:
-                out.append((_at((*base, "from"), i), f"stage {src!r} is terminal; no action leaves it"))
+                out.append(
+                    (_at((*base, "from"), idx), f"stage {src!r} is terminal; no action leaves it")
+                )
         target = action.get("to")
         if isinstance(target, str) and target not in stages:
             out.append(((*base, "to"), f"unknown stage {target!r}"))
         role_refs((*base, "by"), action.get("by"))
         role_refs((*base, "notify"), action.get("notify"))
-        for i, item in _names(action.get("requires")):
+        for idx, item in _names(action.get("requires")):
             for _, src in sources:
                 checklist = _mapping(stages.get(src)).get("checklist")
                 items = checklist if isinstance(checklist, list) else list(_mapping(checklist))
                 if src in stages and item not in items:
-                    out.append((_at((*base, "requires"), i),
-                                f"checklist item {item!r} is not in stage {src!r}'s checklist"))
+                    out.append(
+                        (
+                            _at((*base, "requires"), idx),
+                            f"checklist item {item!r} is not in stage {src!r}'s checklist",
+                        )
+                    )
         deadline = _mapping(action.get("deadline"))
         if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
-            out.append(((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}"))
+            out.append(
+                ((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}")
+            )
         if isinstance(target, str) and target in stages:
             for _, src in sources:
                 if src in edges:
@@ -189,7 +201,8 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
         elif isinstance(parent, str) and parent not in units:
             out.append((("units", uid, "parent"), f"unknown unit {parent!r}"))
     for uid in units:  # cycles
-        seen, cur = set(), uid
+        seen: set[str] = set()
+        cur: Any = uid
         while isinstance(cur, str) and cur in units and cur not in seen:
             seen.add(cur)
             cur = _mapping(units[cur]).get("parent")
@@ -205,17 +218,23 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
             if isinstance(unit, str) and unit not in units:
                 out.append((("people", pid, "roles", i, "unit"), f"unknown unit {unit!r}"))
             if roles is not None and isinstance(role, str) and role not in roles:
-                out.append((("people", pid, "roles", i, "role"),
-                            f"role {role!r} is not in the scheme"))
+                out.append(
+                    (("people", pid, "roles", i, "role"), f"role {role!r} is not in the scheme")
+                )
         for i, account in enumerate(person.get("accounts") or []):
             if isinstance(account, str):
                 if account in accounts:
-                    out.append((("people", pid, "accounts", i),
-                                f"account {account!r} already belongs to {accounts[account]!r}"))
+                    out.append(
+                        (
+                            ("people", pid, "accounts", i),
+                            f"account {account!r} already belongs to {accounts[account]!r}",
+                        )
+                    )
                 accounts[account] = pid
     if people and not any(
         _mapping(a).get("role") == COORDINATOR
-        for p in people.values() for a in (_mapping(p).get("roles") or [])
+        for p in people.values()
+        for a in (_mapping(p).get("roles") or [])
     ):
         out.append((("people",), "nobody holds the coordinator role"))
     return out

@@ -34,8 +34,24 @@ _LEVEL_NAMES = {
 # Words of the stateDiagram grammar that break the parse when used as a state id
 # (checked against mermaid 11), plus a few neighbours kept out for safety.
 _MERMAID_WORDS = {
-    "as", "class", "classdef", "click", "default", "direction", "end", "note", "state",
-    "style", "scale", "hide", "left", "right", "of", "over", "acctitle", "accdescr",
+    "as",
+    "class",
+    "classdef",
+    "click",
+    "default",
+    "direction",
+    "end",
+    "note",
+    "state",
+    "style",
+    "scale",
+    "hide",
+    "left",
+    "right",
+    "of",
+    "over",
+    "acctitle",
+    "accdescr",
 }
 
 
@@ -57,6 +73,7 @@ def _check_highlight(scheme: Scheme, highlight: str | None) -> None:
 
 
 # --- Mermaid -------------------------------------------------------------------------
+
 
 def _mermaid_text(value: str) -> str:
     """Text safe inside a quoted state description or after `-->  a: `.
@@ -127,6 +144,7 @@ def mermaid(scheme: Scheme, lang: str = "lv", highlight: str | None = None) -> s
 
 # --- Graphviz DOT --------------------------------------------------------------------
 
+
 def _dot_string(value: str) -> str:
     """A double-quoted DOT string showing `value` literally (no escape sequences)."""
     value = " ".join(value.split())
@@ -165,7 +183,7 @@ def _dot_legend(lang: str) -> list[str]:
     handoff = f"{HANDOFF} {'handoff' if key == 'en' else 'nodošana'}"
     return [
         "    subgraph cluster_legend {",
-        f'        label={_dot_string("Legend" if key == "en" else "Apzīmējumi")};'
+        f"        label={_dot_string('Legend' if key == 'en' else 'Apzīmējumi')};"
         ' fontsize=9; style=rounded; color="#9e9e9e";',
         f'        "__parish" [label={_dot_string(_LEVEL_NAMES[Level.parish][key])},'
         f" fontsize=9, {_dot_look(Level.parish, False)}];",

@@ -34,8 +34,10 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {self.path}: {prefix}{self.message}" if self.path else (
-            f"{where}: {prefix}{self.message}"
+        return (
+            f"{where}: {self.path}: {prefix}{self.message}"
+            if self.path
+            else (f"{where}: {prefix}{self.message}")
         )
 
 

@@ -21,8 +21,12 @@ _NAME = {"type": "string", "pattern": IDENTIFIER, "maxLength": 63}
 def _schema(model: type[BaseModel], title: str, description: str) -> dict[str, Any]:
     body = model.model_json_schema(by_alias=True, mode="validation")
     _strict_keys(body)
-    return {"$schema": DIALECT, "title": title, "description": description,
-            **{k: v for k, v in body.items() if k not in ("title", "description")}}
+    return {
+        "$schema": DIALECT,
+        "title": title,
+        "description": description,
+        **{k: v for k, v in body.items() if k not in ("title", "description")},
+    }
 
 
 def _strict_keys(node: Any) -> None:

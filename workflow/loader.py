@@ -26,10 +26,9 @@ def _pydantic_problems(src: Source, exc: ValidationError) -> list[Problem]:
         # Keep only the parts of pydantic's location that exist in the data (it adds
         # union member names and validator tags), so the path reads like the file.
         for part in err["loc"]:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-                path.append(part)
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if (isinstance(node, dict) and part in node) or (
+                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            ):
                 node = node[part]
                 path.append(part)
             elif part == "[key]":
@@ -50,12 +49,17 @@ def _message(err: Any) -> str:
         return f"missing required key {err['loc'][-1]!r}"
     if kind == "string_pattern_mismatch" or (err["loc"][-1:] == ("[key]",)):
         got = err.get("input")
-        return (f"{got!r} is not a valid name (lower-case letters, digits and _, "
-                "starting with a letter)")
+        return (
+            f"{got!r} is not a valid name (lower-case letters, digits and _, "
+            "starting with a letter)"
+        )
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{msg[:1].lower()}{msg[1:]} (got {err.get('input')!r})" if "input" in err and not \
-        isinstance(err.get("input"), dict | list) else msg[:1].lower() + msg[1:]
+        msg = msg[len("Value error, ") :]
+    return (
+        f"{msg[:1].lower()}{msg[1:]} (got {err.get('input')!r})"
+        if "input" in err and not isinstance(err.get("input"), dict | list)
+        else msg[:1].lower() + msg[1:]
+    )
 
 
 def _located(src: Source, findings: list[Finding]) -> list[Problem]:

@@ -151,6 +151,11 @@ class Scheme(_Model):
     description: Label | None = None
     calendar: Calendar = Field(default_factory=Calendar)
     initial: Identifier | None = None
+    handoff_deadline: Duration | None = Field(
+        default=None,
+        description="How long the receiving side has to acknowledge a handoff "
+        "(default 2 working days).",
+    )
     dates: dict[Identifier, ProjectDate] = Field(default_factory=dict)
     roles: dict[Identifier, Role]
     stages: dict[Identifier, Stage] = Field(min_length=1)
@@ -163,7 +168,7 @@ class Scheme(_Model):
     @cached_property
     def all_roles(self) -> dict[str, Role]:
         """The scheme's roles plus the built-in coordinator."""
-        builtin = Role(level=Level.central, title={"lv": "Koordinators", "en": "Coordinator"})  # type: ignore[arg-type]
+        builtin = Role(level=Level.central, title={"lv": "Koordinators", "en": "Coordinator"})
         return {COORDINATOR: builtin, **self.roles}
 
     def level_of_stage(self, stage: str) -> Level | None:

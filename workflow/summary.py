@@ -14,21 +14,39 @@ def summary(scheme: Scheme, lang: str = "lv") -> dict[str, Any]:
         "scheme": scheme.scheme,
         "title": text(scheme.title, lang, scheme.scheme),
         "initial": scheme.initial_stage,
-        "roles": [{"role": name, "level": r.level.value, "title": text(r.title, lang, name)}
-                  for name, r in scheme.all_roles.items()],
-        "stages": [{
-            "stage": name, "title": text(st.title, lang, name), "owner": st.owner,
-            "level": lvl.value if (lvl := scheme.level_of_stage(name)) else None,
-            "participants": list(st.participants),
-            "deadline": st.deadline.describe(lang) if st.deadline else None,
-            "reminders": [r.before.describe(lang) for r in st.reminders],
-            "escalation": [{"after": e.after.describe(lang), "to": e.to} for e in st.escalation],
-            "checklist": list(st.checklist), "terminal": st.terminal,
-        } for name, st in scheme.stages.items()],
-        "actions": [{
-            "action": name, "title": text(a.title, lang, name), "from": list(a.source),
-            "to": a.to, "by": list(a.by), "requires": list(a.requires), "comment": a.comment,
-            "handoff": scheme.is_handoff(name),
-        } for name, a in scheme.actions.items()],
+        "roles": [
+            {"role": name, "level": r.level.value, "title": text(r.title, lang, name)}
+            for name, r in scheme.all_roles.items()
+        ],
+        "stages": [
+            {
+                "stage": name,
+                "title": text(st.title, lang, name),
+                "owner": st.owner,
+                "level": lvl.value if (lvl := scheme.level_of_stage(name)) else None,
+                "participants": list(st.participants),
+                "deadline": st.deadline.describe(lang) if st.deadline else None,
+                "reminders": [r.before.describe(lang) for r in st.reminders],
+                "escalation": [
+                    {"after": e.after.describe(lang), "to": e.to} for e in st.escalation
+                ],
+                "checklist": list(st.checklist),
+                "terminal": st.terminal,
+            }
+            for name, st in scheme.stages.items()
+        ],
+        "actions": [
+            {
+                "action": name,
+                "title": text(a.title, lang, name),
+                "from": list(a.source),
+                "to": a.to,
+                "by": list(a.by),
+                "requires": list(a.requires),
+                "comment": a.comment,
+                "handoff": scheme.is_handoff(name),
+            }
+            for name, a in scheme.actions.items()
+        ],
         "handoffs": [name for name in scheme.actions if scheme.is_handoff(name)],
     }

@@ -42,8 +42,9 @@ class Source:
             p = p[:-1]
         return (1, 1)
 
-    def problem(self, path: Sequence[str | int], message: str, *, key: bool = False,
-                severity: str = "error") -> Problem:
+    def problem(
+        self, path: Sequence[str | int], message: str, *, key: bool = False, severity: str = "error"
+    ) -> Problem:
         line, col = self.locate(path, key=key)
         return Problem(self.file, line, col, format_path(path), message, severity)
 
@@ -125,8 +126,11 @@ def _build(node: Node, path: Path, src: Source, active: set[int]) -> Any:
     if isinstance(node, MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _build(key_node, path, src, active) if not isinstance(key_node, ScalarNode) \
+            key = (
+                _build(key_node, path, src, active)
+                if not isinstance(key_node, ScalarNode)
                 else _scalar(key_node)
+            )
             if not isinstance(key, str | int | bool) or key is None:
                 src.problems.append(
                     Problem(src.file, *_mark(key_node), format_path(path), "keys must be plain")
@@ -135,10 +139,14 @@ def _build(node: Node, path: Path, src: Source, active: set[int]) -> Any:
             key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
-                line, col = src.key_marks.get(child, (0, 0))
+                line, _ = src.key_marks.get(child, (0, 0))
                 src.problems.append(
-                    Problem(src.file, *_mark(key_node), format_path(child),
-                            f"duplicate key {key!r} (first defined at line {line})")
+                    Problem(
+                        src.file,
+                        *_mark(key_node),
+                        format_path(child),
+                        f"duplicate key {key!r} (first defined at line {line})",
+                    )
                 )
                 continue
             src.key_marks[child] = _mark(key_node)

@@ -1,0 +1,78 @@
+"""E-mail: building the MIME message, SMTP delivery and the `.eml` folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+from engine.channels import DeliveryError, Mail
+
+
+def to_message(mail: Mail, *, date: dt.datetime | None = None) -> EmailMessage:
+    """The RFC 5322 message for `mail` (UTF-8, Message-ID from the outbox key)."""
+    msg = EmailMessage()
+    msg["From"] = mail.sender
+    msg["To"] = formataddr((mail.to_name, mail.to_address or ""))
+    msg["Subject"] = mail.subject
+    msg["Message-ID"] = mail.message_id
+    msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
+    msg["X-Shema-Key"] = mail.key
+    msg.set_content(mail.body)
+    return msg
+
+
+class SmtpChannel:
+    """Delivers through an SMTP server (optionally STARTTLS and login)."""
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host, self.port, self.user, self.password = host, port, user, password
+        self.starttls, self.timeout = starttls, timeout
+
+    def send(self, mail: Mail) -> None:
+        if not mail.to_address:
+            raise DeliveryError(f"{mail.to_name} has no e-mail address")
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(to_message(mail))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+
+
+class FolderChannel:
+    """Writes each message as `<key>.eml` into a folder (the embedded default and the
+    demo). Writing the same key twice replaces the file: it is idempotent."""
+
+    name = "folder"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, mail: Mail) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in mail.key)
+            path = self.directory / f"{safe}.eml"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(bytes(to_message(mail)))
+            tmp.replace(path)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc

@@ -1,0 +1,144 @@
+"""Planning deadlines: when a stage, a periodic duty or a handoff is due, and when its
+reminders and escalation steps fire. Pure functions; the engine stores the result in the
+same transaction as the move that caused it.
+
+Times: a deadline falls at the end of its day in local time; a reminder fires at the
+start of the working day; an escalation step at the end of its day. All in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from workflow.calendar import WorkingCalendar
+from workflow.scheme import Deadline, Duration, Scheme, Stage
+
+DEFAULT_HANDOFF = Duration(working_days=2)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One timer of a deadline: `reminder0`, `overdue`, `escalation1`…; `role` None means
+    the project's responsible person, else the stage owner."""
+
+    step: str
+    role: str | None
+    fire_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A deadline to store: what is due, when, and its timers."""
+
+    kind: str  # stage | duty | handoff
+    stage: str
+    action: str | None
+    due_at: dt.datetime
+    steps: list[Step] = field(default_factory=list)
+    remaining_note: str | None = None
+
+
+def steps_for(
+    stage: Stage,
+    due_at: dt.datetime,
+    after: dt.datetime,
+    cal: WorkingCalendar,
+    *,
+    notify_role: str | None = None,
+) -> list[Step]:
+    """Reminders before `due_at` (skipping those already past at `after`), the overdue
+    notice at `due_at`, and the escalation ladder after it."""
+    due_day = cal.local_date(due_at)
+    out: list[Step] = []
+    for i, reminder in enumerate(stage.reminders):
+        at = cal.start_of(cal.add(due_day, reminder.before, sign=-1))
+        if at > after:
+            out.append(Step(f"reminder{i}", notify_role, at))
+    out.append(Step("overdue", notify_role, due_at))
+    for i, rung in enumerate(stage.escalation):
+        out.append(Step(f"escalation{i}", rung.to, cal.end_of(cal.add(due_day, rung.after))))
+    return out
+
+
+def due_at(
+    deadline: Deadline, entered: dt.datetime, cal: WorkingCalendar, dates: dict[str, dt.date]
+) -> dt.datetime | None:
+    """When a deadline is due for a stage entered at `entered`; None when it counts from
+    a project date that is not set."""
+    if deadline.before:
+        date = dates.get(deadline.before)
+        if date is None:
+            return None
+        return cal.end_of(cal.add(date, deadline, sign=-1))
+    return cal.due(entered, deadline)
+
+
+def plan_entry(
+    scheme: Scheme,
+    stage_name: str,
+    entered: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+    *,
+    via: str | None = None,
+) -> list[Plan]:
+    """Deadlines opened by entering `stage_name` (via action `via`): the stage's own, and
+    one per periodic duty (a self-loop with a deadline) leaving it."""
+    stage = scheme.stages[stage_name]
+    plans: list[Plan] = []
+    deadline = stage.deadline
+    if (
+        via is not None
+        and scheme.actions[via].deadline is not None
+        and scheme.actions[via].to != stage_name
+    ):
+        deadline = scheme.actions[via].deadline
+    if deadline is not None:
+        due = due_at(deadline, entered, cal, dates)
+        if due is not None:
+            plans.append(Plan("stage", stage_name, None, due, steps_for(stage, due, entered, cal)))
+    for name, action in scheme.actions.items():
+        if action.deadline is not None and action.to == stage_name and stage_name in action.source:
+            plans.extend(plan_duty(scheme, name, entered, cal, dates))
+    return plans
+
+
+def plan_duty(
+    scheme: Scheme, action: str, done: dt.datetime, cal: WorkingCalendar, dates: dict[str, dt.date]
+) -> list[Plan]:
+    """The next occurrence of a periodic duty, due its span after `done`."""
+    spec = scheme.actions[action]
+    assert spec.deadline is not None
+    due = due_at(spec.deadline, done, cal, dates)
+    if due is None:
+        return []
+    stage = scheme.stages[spec.to]
+    return [Plan("duty", spec.to, action, due, steps_for(stage, due, done, cal))]
+
+
+def plan_handoff(scheme: Scheme, stage_name: str, sent: dt.datetime, cal: WorkingCalendar) -> Plan:
+    """The acknowledgement deadline of a handoff into `stage_name`: the receivers are
+    reminded when it is due, then the stage's escalation ladder applies."""
+    stage = scheme.stages[stage_name]
+    due = cal.due(sent, scheme.handoff_deadline or DEFAULT_HANDOFF)
+    return Plan(
+        "handoff", stage_name, None, due, steps_for(stage, due, sent, cal, notify_role=stage.owner)
+    )
+
+
+def replan(
+    plan_kind: str,
+    stage: Stage,
+    stage_name: str,
+    action: str | None,
+    remaining_working_days: int,
+    resumed: dt.datetime,
+    cal: WorkingCalendar,
+) -> Plan:
+    """A paused deadline restarted with the working days it had left."""
+    due = cal.end_of(cal.add_working_days(cal.local_date(resumed), remaining_working_days))
+    notify = stage.owner if plan_kind == "handoff" else None
+    return Plan(
+        plan_kind, stage_name, action, due, steps_for(stage, due, resumed, cal, notify_role=notify)
+    )
