@@ -29,7 +29,7 @@ def _pydantic_problems(src: Source, exc: ValidationError) -> list[Problem]:
             if (isinstance(node, dict) and part in node) or (
                 isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
             ):
-                node = node[part]
+                node = node[part]  # type: ignore[index]
                 path.append(part)
             elif part == "[key]":
                 break
