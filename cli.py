@@ -176,7 +176,7 @@ def status(s: Settings, as_json: bool) -> None:
     from engine.status import status as read_status
     from storage.database import Database
 
-    data = read_status(Database(s.db_url))
+    data = read_status(Database(s.db_url), now(), _mail().describe)
     if as_json:
         echo_json(data)
     else:
@@ -528,18 +528,32 @@ def project_list(
 ) -> None:
     """Projects I may see."""
     engine = s.engine()
+    at = now()
     rows = engine.list_projects(
-        actor=s.who(), unit=unit, stage=stage, assignee=assignee, mine=mine, lang=s.lang
+        actor=s.who(),
+        unit=unit,
+        stage=stage,
+        assignee=assignee,
+        mine=mine,
+        overdue_at=at if overdue else None,
+        lang=s.lang,
+        now=at,
     )
-    if overdue:
-        rows = [r for r in rows if False]  # deadlines arrive with the scheduler
     if as_json:
         echo_json([r.to_json() for r in rows])
         return
     table(
-        [(r.code, r.unit, r.stage, r.version, r.holder, r.title) for r in rows],
-        ["code", "unit", "stage", "v", "held by", "title"],
+        [(r.code, r.unit, r.stage, r.version, _due(r), r.holder, r.title) for r in rows],
+        ["code", "unit", "stage", "v", "due", "held by", "title"],
     )
+
+
+def _due(p: Any) -> str:
+    if p.due_at is None:
+        return ""
+    mark = "OVERDUE " if p.overdue else ""
+    left = f" ({p.days_left:+d} WD)" if p.days_left is not None else ""
+    return f"{mark}{_local(p.due_at)[:10]}{left}"
 
 
 @project.command("show")
@@ -548,7 +562,7 @@ def project_list(
 @pass_settings
 def project_show(s: Settings, code: str, as_json: bool) -> None:
     """One project: stage, holder, handoff, checklist."""
-    p = s.engine().project(code, actor=s.who(), lang=s.lang)
+    p = s.engine().project(code, actor=s.who(), lang=s.lang, now=now())
     if as_json:
         echo_json(p.to_json())
         return
@@ -562,6 +576,8 @@ def project_show(s: Settings, code: str, as_json: bool) -> None:
             f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
             f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)"
         )
+    if p.due_at:
+        click.echo(f"  due:      {_due(p)}")
     if p.hold_since:
         click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
     if p.budget_amount is not None:
@@ -763,6 +779,134 @@ def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bo
     day = start.date()
     result = day + dt.timedelta(days=n) if calendar_days else cal.add_working_days(day, n)
     click.echo(result.isoformat())
+
+
+# -- jobs and outbox ---------------------------------------------------------------
+
+
+def _mail() -> Any:
+    from engine.channels.config import mail_settings
+
+    return mail_settings(os.environ)
+
+
+@main.group(cls=ShemaGroup)
+def jobs() -> None:
+    """Reminders, escalations and mail delivery."""
+
+
+ISO_FORMATS = [
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+]
+
+
+@jobs.command("sweep")
+@click.option(
+    "--now",
+    "at",
+    type=click.DateTime(formats=ISO_FORMATS),
+    default=None,
+    help="Pretend it is this time (ISO; without an offset: Europe/Riga).",
+)
+@json_option
+@pass_settings
+def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
+    """One pass: fire due reminders and escalations, then deliver the outbox."""
+    from engine.jobs import run_once
+
+    when = now() if at is None else _aware(at)
+    mail = _mail()
+    swept, sent = run_once(s.engine(), mail, when, now)
+    if as_json:
+        echo_json(
+            {
+                "now": when.isoformat(),
+                "sweep": swept.to_json(),
+                "dispatch": sent.to_json(),
+                "mail": mail.describe,
+            }
+        )
+        return
+    click.echo(
+        f"{when.isoformat()}: fired {swept.fired} timers, {swept.messages} new "
+        f"messages, {swept.escalations} escalations; sent {sent.sent}, retrying "
+        f"{sent.retried}, failed {sent.failed}"
+    )
+    if not mail.channels:
+        click.echo(mail.describe)
+    for error in sent.errors:
+        click.echo(f"  {error}", err=True)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is not None:
+        return at.astimezone(dt.UTC)
+    from zoneinfo import ZoneInfo
+
+    return at.replace(tzinfo=ZoneInfo("Europe/Riga")).astimezone(dt.UTC)
+
+
+@jobs.command("run")
+@click.option("--sweep-every", default=300, show_default=True, help="Seconds between sweeps.")
+@click.option("--dispatch-every", default=60, show_default=True, help="Seconds between deliveries.")
+@pass_settings
+def jobs_run(s: Settings, sweep_every: int, dispatch_every: int) -> None:
+    """Run the scheduler until interrupted (first pass at once, catching up downtime)."""
+    import logging
+
+    from engine.jobs import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    mail = _mail()
+    click.echo(f"shema jobs: {s.engine().db.safe_url}; mail: {mail.describe}")
+    run_forever(s.engine(), mail, now, sweep_seconds=sweep_every, dispatch_seconds=dispatch_every)
+
+
+@main.group(cls=ShemaGroup)
+def outbox() -> None:
+    """Messages waiting, sent and failed."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None)
+@click.option("--limit", default=100, show_default=True)
+@json_option
+@pass_settings
+def outbox_list(s: Settings, status: str | None, limit: int, as_json: bool) -> None:
+    """The newest outbox messages."""
+    from sqlalchemy import select
+
+    from storage.tables import outbox as box
+
+    stmt = select(box).order_by(box.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(box.c.status == status)
+    with s.engine().db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    if as_json:
+        echo_json([{k: v for k, v in r.items() if k != "body"} for r in rows])
+        return
+    table(
+        [
+            (r["id"], r["status"], r["attempts"], r["recipient_id"], r["kind"], r["subject"])
+            for r in rows
+        ],
+        ["id", "status", "tries", "to", "kind", "subject"],
+    )
+
+
+@outbox.command("retry")
+@pass_settings
+def outbox_retry(s: Settings) -> None:
+    """Give failed messages a fresh set of attempts (sent by the next sweep or `jobs run`)."""
+    from engine.outbox import retry_failed
+
+    n = retry_failed(s.engine().db, now())
+    click.echo(f"{n} failed messages queued again")
 
 
 # -- audit -------------------------------------------------------------------------

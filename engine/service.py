@@ -17,13 +17,26 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, select
 
+from engine import timekeeping
+from engine.deadlines import plan_duty, plan_entry, plan_handoff
+from engine.failpoints import failpoint
 from engine.history import GENESIS, dumps, event_hash
 from engine.machines import CompiledScheme, compile_scheme
+from engine.notices import enqueue, message_rows, project_context
 from engine.permissions import OrgIndex
 from engine.views import ActionView, ChecklistItem, Event, Handoff, ProjectView
 from storage import queries as q
 from storage.database import Database
-from storage.tables import checklist, handoffs, history, org_versions, projects, scheme_versions
+from storage.tables import (
+    checklist,
+    deadlines,
+    handoffs,
+    history,
+    org_versions,
+    projects,
+    scheme_versions,
+)
+from workflow.calendar import WorkingCalendar
 from workflow.errors import Conflict, EnvironmentProblem, NotAllowed, NotFound, UsageError
 from workflow.labels import text
 from workflow.org import Organisation
@@ -74,7 +87,7 @@ class _Ctx:
 
 
 @dataclass
-class _Change:
+class Change:
     kind: str
     values: dict[str, Any] = field(default_factory=dict)
     action: str | None = None
@@ -99,6 +112,21 @@ class Engine:
         self.db = db
         self._schemes: dict[int, CompiledScheme] = {}
         self._org: OrgIndex | None = None
+        self._calendars: dict[int, WorkingCalendar] = {}
+
+    @staticmethod
+    def org_version_column() -> Any:
+        """The current organisation version, as a column expression."""
+        from sqlalchemy import func
+
+        return func.max(org_versions.c.id)
+
+    def calendar(self, org: OrgIndex) -> WorkingCalendar:
+        """The working-day calendar of an organisation version (national + its overrides)."""
+        found = self._calendars.get(org.version_id)
+        if found is None:
+            found = self._calendars[org.version_id] = WorkingCalendar(org.org.calendar)
+        return found
 
     # -- caches ---------------------------------------------------------------------
 
@@ -168,11 +196,15 @@ class Engine:
             )
         return _Ctx(row, scheme, org, person, roles)
 
-    def project(self, code: str, *, actor: str | None, lang: str = "lv") -> ProjectView:
-        """A snapshot of one project as `actor` may see it."""
+    def project(
+        self, code: str, *, actor: str | None, lang: str = "lv", now: dt.datetime | None = None
+    ) -> ProjectView:
+        """A snapshot of one project as `actor` may see it (deadline figures as at `now`)."""
         with self.db.read() as conn:
             ctx = self._ctx(conn, self._row(conn, code), actor)
-            return self._view(conn, ctx.row, ctx.scheme, ctx.org, lang, with_checklist=True)
+            return self._view(
+                conn, ctx.row, ctx.scheme, ctx.org, lang, with_checklist=True, now=now
+            )
 
     def _view(
         self,
@@ -183,6 +215,7 @@ class Engine:
         lang: str,
         *,
         with_checklist: bool = False,
+        now: dt.datetime | None = None,
     ) -> ProjectView:
         scheme = cs.scheme
         stage = scheme.stages[row.stage]
@@ -230,6 +263,16 @@ class Engine:
             )
             since = row.stage_entered_at
         unit = org.org.units.get(row.unit_id)
+        if "next_due" in row._fields:
+            next_due = row.next_due
+        else:
+            next_due = conn.execute(q.NEXT_DUE.where(deadlines.c.project_id == row.id)).first()
+            next_due = next_due.due_at if next_due else None
+        days_left = None
+        if next_due is not None:
+            cal = self.calendar(org)
+            today = cal.local_date(now) if now else cal.local_date(dt.datetime.now(dt.UTC))
+            days_left = cal.working_days_between(today, cal.local_date(next_due))
         return ProjectView(
             id=row.id,
             code=row.code,
@@ -258,6 +301,9 @@ class Engine:
             dates=json.loads(row.dates),
             terminal=stage.terminal,
             checklist=items,
+            due_at=next_due,
+            days_left=days_left,
+            overdue=next_due is not None and next_due < (now or dt.datetime.now(dt.UTC)),
         )
 
     def list_projects(
@@ -268,15 +314,31 @@ class Engine:
         stage: str | None = None,
         assignee: str | None = None,
         mine: bool = False,
+        overdue_at: dt.datetime | None = None,
         lang: str = "lv",
+        now: dt.datetime | None = None,
     ) -> list[ProjectView]:
-        """Projects `actor` may see, filtered; `mine` keeps those waiting for `actor`."""
+        """Projects `actor` may see, filtered; `mine` keeps those waiting for `actor`
+        (stages they own or hold, handoffs to acknowledge, escalations addressed to them);
+        `overdue_at` keeps those with a running deadline past that instant."""
         with self.db.read() as conn:
             org = self.org_index(conn)
             person = self._person(org, actor)
-            stmt = select(projects, q.SELECT_PROJECT.selected_columns.org_version).order_by(
-                projects.c.id
+            due = q.NEXT_DUE.subquery()
+            stmt = (
+                select(
+                    projects,
+                    q.SELECT_PROJECT.selected_columns.org_version,
+                    due.c.due_at.label("next_due"),
+                )
+                .outerjoin(due, due.c.project_id == projects.c.id)
+                .order_by(projects.c.id)
             )
+            if overdue_at is not None:
+                stmt = stmt.where(due.c.due_at < overdue_at)
+            escalated: set[int] = set()
+            if mine:
+                escalated = set(conn.execute(q.ESCALATED_TO, {"person": person}).scalars())
             if unit is not None:
                 if unit not in org.org.units:
                     raise NotFound(f"no unit {unit!r}", unit=unit)
@@ -291,9 +353,9 @@ class Engine:
                 roles = org.acting_roles(person, row.unit_id, cs.levels, cs.version_id)
                 if not roles:
                     continue
-                if mine and not self._waits_for(row, cs, person, roles):
+                if mine and not (self._waits_for(row, cs, person, roles) or row.id in escalated):
                     continue
-                out.append(self._view(conn, row, cs, org, lang))
+                out.append(self._view(conn, row, cs, org, lang, now=now or overdue_at))
             return out
 
     @staticmethod
@@ -371,7 +433,7 @@ class Engine:
         actor: str | None,
         now: dt.datetime,
         expect_version: int | None,
-        decide: Callable[[Connection, _Ctx], _Change],
+        decide: Callable[[Connection, _Ctx], Change],
     ) -> Outcome:
         now = _aware(now)
         with self.db.write() as conn:
@@ -385,42 +447,56 @@ class Engine:
                     actor=ctx.actor,
                 )
             change = decide(conn, ctx)
-            seq = row.head_seq + 1
-            event = {
-                "project_id": row.id,
-                "seq": seq,
-                "at": now,
-                "actor_id": ctx.actor,
-                "kind": change.kind,
-                "action": change.action,
-                "from_stage": change.from_stage,
-                "to_stage": change.to_stage,
-                "comment": change.comment,
-                "refs": dumps(list(change.refs)),
-                "data": dumps(change.data),
-                "prev_hash": row.head_hash,
-            }
-            event["hash"] = event_hash(event)
-            params = {
-                **change.values,
-                "version": row.version + 1,
-                "head_seq": seq,
-                "head_hash": event["hash"],
-                "pid": row.id,
-                "old_version": row.version,
-            }
-            if conn.execute(q.CAS_PROJECT, params).rowcount != 1:
-                raise Conflict(
-                    f"project {row.code} was changed by someone else meanwhile; "
-                    "look again and retry",
-                    project=row.code,
-                    actor=ctx.actor,
-                )
-            conn.execute(q.INSERT_HISTORY, event)
-            if change.then is not None:
-                change.then(conn)
-            stage = change.values.get("stage", row.stage)
-            return Outcome(row.code, row.version + 1, stage, seq, change.kind, change.data)
+            return self.append(conn, row, change, now, ctx.actor)
+
+    def append(
+        self,
+        conn: Connection,
+        row: Row[Any],
+        change: Change,
+        now: dt.datetime,
+        actor: str | None,
+    ) -> Outcome:
+        """Apply `change` to the project `row` inside the caller's transaction: compare-and-set
+        the row on its version, append the chained history event, run the change's extra
+        statements. Raises Conflict if the row moved on since it was read."""
+        seq = row.head_seq + 1
+        event = {
+            "project_id": row.id,
+            "seq": seq,
+            "at": now,
+            "actor_id": actor,
+            "kind": change.kind,
+            "action": change.action,
+            "from_stage": change.from_stage,
+            "to_stage": change.to_stage,
+            "comment": change.comment,
+            "refs": dumps(list(change.refs)),
+            "data": dumps(change.data),
+            "prev_hash": row.head_hash,
+        }
+        event["hash"] = event_hash(event)
+        params = {
+            **change.values,
+            "version": row.version + 1,
+            "head_seq": seq,
+            "head_hash": event["hash"],
+            "pid": row.id,
+            "old_version": row.version,
+        }
+        if conn.execute(q.CAS_PROJECT, params).rowcount != 1:
+            raise Conflict(
+                f"project {row.code} was changed by someone else meanwhile; look again and retry",
+                project=row.code,
+                actor=actor,
+            )
+        conn.execute(q.INSERT_HISTORY, event)
+        failpoint("advance.after_history")
+        if change.then is not None:
+            change.then(conn)
+        failpoint("advance.after_outbox")
+        stage = change.values.get("stage", row.stage)
+        return Outcome(row.code, row.version + 1, stage, seq, change.kind, change.data)
 
     @staticmethod
     def _refuse_during_handoff(ctx: _Ctx, what: str) -> None:
@@ -462,7 +538,7 @@ class Engine:
         the actor holds an allowed role for the project's unit, no handoff is pending,
         required checklist items are ticked and a required comment is given."""
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             target = ctx.scheme.target(ctx.stage, action)
             scheme = ctx.scheme.scheme
             if target is None:
@@ -526,15 +602,12 @@ class Engine:
         comment: str | None,
         refs: Sequence[str],
         data: dict[str, Any] | None = None,
-    ) -> _Change:
+    ) -> Change:
         """The change for entering `target` (a self-loop re-enters it)."""
         row, scheme = ctx.row, ctx.scheme.scheme
-        values: dict[str, Any] = {
-            "stage": target,
-            "stage_entered_at": now,
-            "hold_since": None,
-            "hold_reason": None,
-        }
+        values: dict[str, Any] = {"stage": target}
+        if target != ctx.stage:
+            values.update(stage_entered_at=now, hold_since=None, hold_reason=None)
         src_level, dst_level = scheme.level_of_stage(ctx.stage), scheme.level_of_stage(target)
         crosses = src_level is not None and dst_level is not None and src_level != dst_level
         data = dict(data or {})
@@ -547,10 +620,11 @@ class Engine:
             if not their & keep:
                 values["responsible_id"] = None
         steps: list[Callable[[Connection], object]] = []
+        pid, seq = row.id, row.head_seq + 1
         if target != ctx.stage and new_stage.checklist:
             # Entering a stage anew (a later payment request, a revision) starts its
             # checklist afresh: old ticks must not pass for new work.
-            pid, items = row.id, list(new_stage.checklist)
+            items = list(new_stage.checklist)
             steps.append(
                 lambda c: c.execute(
                     checklist.delete().where(
@@ -558,12 +632,25 @@ class Engine:
                     )
                 )
             )
+        cal = self.calendar(ctx.org)
+        dates = {k: dt.date.fromisoformat(v) for k, v in json.loads(row.dates).items()}
+        if target != ctx.stage:
+            plans = plan_entry(scheme, target, now, cal, dates, via=action)
+            steps.append(lambda c: timekeeping.close(c, pid, now))
+        elif action is not None and scheme.actions[action].deadline is not None:
+            plans = plan_duty(scheme, action, now, cal, dates)
+            steps.append(lambda c: timekeeping.close(c, pid, now, kinds=("duty",), action=action))
+        else:
+            plans = []
+        notices: list[dict[str, Any]] = []
         if crosses:
             assert src_level is not None and dst_level is not None
             values["handoff_since"] = now
             receivers, why = ctx.org.recipients(
                 new_stage.owner or COORDINATOR, row.unit_id, ctx.scheme.levels
             )
+            handoff_plan = plan_handoff(scheme, target, now, cal)
+            plans.append(handoff_plan)
             data["handoff"] = {
                 "from": src_level.value,
                 "to": dst_level.value,
@@ -580,14 +667,42 @@ class Engine:
                 "sent_at": now,
                 "sent_by": ctx.actor,
             }
-
             steps.append(lambda c: c.execute(q.INSERT_HANDOFF, handoff))
+            notices += self._notices(
+                ctx,
+                "handoff",
+                f"handoff:{pid}:{seq}",
+                receivers,
+                now,
+                stage=target,
+                due_at=handoff_plan.due_at,
+                cal=cal,
+            )
+        if action is not None:
+            for role in scheme.actions[action].notify:
+                people, _ = ctx.org.recipients(role, row.unit_id, ctx.scheme.levels)
+                notices += self._notices(
+                    ctx,
+                    "notify",
+                    f"notify:{pid}:{seq}:{role}",
+                    people,
+                    now,
+                    stage=target,
+                    due_at=None,
+                    cal=cal,
+                    extra={"action": scheme.action_title(action)},
+                    comment=comment,
+                )
+        if plans:
+            steps.append(lambda c: timekeeping.open_plans(c, pid, plans, now))
+        if notices:
+            steps.append(lambda c: enqueue(c, notices))
 
         def then(conn: Connection) -> None:
             for step in steps:
                 step(conn)
 
-        return _Change(
+        return Change(
             kind,
             values,
             action=action,
@@ -599,13 +714,49 @@ class Engine:
             then=then if steps else None,
         )
 
+    def _notices(
+        self,
+        ctx: _Ctx,
+        kind: str,
+        key: str,
+        recipients: Sequence[str],
+        now: dt.datetime,
+        *,
+        stage: str,
+        due_at: dt.datetime | None,
+        cal: WorkingCalendar,
+        extra: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Outbox rows announcing something about the project to `recipients`."""
+        scheme, org = ctx.scheme.scheme, ctx.org
+        actor = org.org.people.get(ctx.actor)
+
+        def context(lang: str) -> dict[str, Any]:
+            base = project_context(
+                scheme, org, ctx.row, lang, stage=stage, due_at=due_at, now=now, cal=cal
+            )
+            local = now.astimezone(cal.zone).date().isoformat()
+            return {
+                **base,
+                "actor": actor.name if actor else None,
+                "sent_date": local,
+                "comment": comment,
+                "action": "",
+                **(extra or {}),
+            }
+
+        return message_rows(
+            org, recipients, kind=kind, key=key, project_id=ctx.row.id, now=now, context_for=context
+        )
+
     def acknowledge(
         self, code: str, *, actor: str | None, now: dt.datetime, expect_version: int | None = None
     ) -> Outcome:
         """The receiving side takes over a handed-off project; the acknowledger becomes
         responsible unless someone already is."""
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             if ctx.row.handoff_since is None:
                 raise NotAllowed(
                     f"{ctx.actor} may not acknowledge {ctx.code}: no handoff is waiting",
@@ -627,13 +778,16 @@ class Engine:
             if ctx.row.responsible_id is None:
                 values["responsible_id"] = ctx.actor
             pid = ctx.row.id
-            return _Change(
+            return Change(
                 "acknowledged",
                 values,
                 from_stage=ctx.stage,
                 to_stage=ctx.stage,
                 data={"waited_seconds": int((now - ctx.row.handoff_since).total_seconds())},
-                then=lambda c: c.execute(q.ACK_HANDOFF, {"pid": pid, "at": now, "by": ctx.actor}),
+                then=lambda c: (
+                    timekeeping.close(c, pid, now, kinds=("handoff",)),
+                    c.execute(q.ACK_HANDOFF, {"pid": pid, "at": now, "by": ctx.actor}),
+                ),
             )
 
         return self._write(code, actor, now, expect_version, decide)
@@ -650,7 +804,7 @@ class Engine:
     ) -> Outcome:
         """Tick (or untick) a checklist item of the current stage."""
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             stage = ctx.scheme.scheme.stages[ctx.stage]
             verb = "tick" if checked else "untick"
             if item not in stage.checklist:
@@ -683,7 +837,7 @@ class Engine:
                 else:
                     c.execute(q.DELETE_CHECK, {"pid": pid, "item_name": item})
 
-            return _Change(
+            return Change(
                 "checked" if checked else "unchecked",
                 {},
                 from_stage=ctx.stage,
@@ -706,7 +860,7 @@ class Engine:
         """Make `person` responsible for the project; they must be able to work on its
         current stage for the project's unit."""
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             self._require_stage_role(ctx, "assign a responsible person")
             self._refuse_during_handoff(ctx, "assign a responsible person")
             if person not in ctx.org.org.people:
@@ -722,7 +876,7 @@ class Engine:
                     actor=ctx.actor,
                     project=ctx.code,
                 )
-            return _Change(
+            return Change(
                 "assigned",
                 {"responsible_id": person},
                 from_stage=ctx.stage,
@@ -746,8 +900,8 @@ class Engine:
         if not body.strip():
             raise UsageError("a comment needs text")
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
-            return _Change(
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
+            return Change(
                 "commented", {}, from_stage=ctx.stage, to_stage=ctx.stage, comment=body, refs=refs
             )
 
@@ -766,19 +920,21 @@ class Engine:
         if not reason.strip():
             raise UsageError("a hold needs a reason (--reason TEXT)")
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             self._require_stage_role(ctx, "put on hold")
             if ctx.row.hold_since is not None:
                 raise NotAllowed(
                     f"{ctx.code} is already on hold since {ctx.row.hold_since:%Y-%m-%d}",
                     project=ctx.code,
                 )
-            return _Change(
+            pid, cal = ctx.row.id, self.calendar(ctx.org)
+            return Change(
                 "held",
                 {"hold_since": now, "hold_reason": reason},
                 from_stage=ctx.stage,
                 to_stage=ctx.stage,
                 comment=reason,
+                then=lambda c: timekeeping.pause(c, pid, now, cal),
             )
 
         return self._write(code, actor, now, expect_version, decide)
@@ -788,16 +944,18 @@ class Engine:
     ) -> Outcome:
         """End a hold."""
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             self._require_stage_role(ctx, "resume")
             if ctx.row.hold_since is None:
                 raise NotAllowed(f"{ctx.code} is not on hold", project=ctx.code)
-            return _Change(
+            pid, cal, scheme = ctx.row.id, self.calendar(ctx.org), ctx.scheme.scheme
+            return Change(
                 "resumed",
                 {"hold_since": None, "hold_reason": None},
                 from_stage=ctx.stage,
                 to_stage=ctx.stage,
                 data={"held_seconds": int((now - ctx.row.hold_since).total_seconds())},
+                then=lambda c: timekeeping.resume(c, pid, scheme, now, cal),
             )
 
         return self._write(code, actor, now, expect_version, decide)
@@ -816,7 +974,7 @@ class Engine:
         if not reason.strip():
             raise UsageError("forcing a project needs a reason (--reason TEXT)")
 
-        def decide(conn: Connection, ctx: _Ctx) -> _Change:
+        def decide(conn: Connection, ctx: _Ctx) -> Change:
             if COORDINATOR not in ctx.roles:
                 raise NotAllowed(
                     f"{ctx.actor} may not force {ctx.code}: only coordinators may",
@@ -946,6 +1104,8 @@ class Engine:
             conn.execute(
                 projects.update().where(projects.c.id == pid).values(head_hash=event["hash"])
             )
+            plans = plan_entry(cs.scheme, initial, now, self.calendar(org), dict(dates or {}))
+            timekeeping.open_plans(conn, pid, plans, now)
             return Outcome(
                 code, 1, initial, 1, "created", {"unit": unit, "scheme_version": cs.version}
             )

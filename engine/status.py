@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
 
 from storage.database import Database
 from storage.migrate import HEAD, current_revision, require_current
-from storage.tables import org_versions, projects, scheme_versions
+from storage.queries import NEXT_DUE
+from storage.tables import job_runs, org_versions, outbox, projects, scheme_versions
 from workflow.errors import ShemaError
 
 
-def status(db: Database) -> dict[str, Any]:
+def status(db: Database, now: dt.datetime, mail: str = "") -> dict[str, Any]:
     """Health facts; never raises for a database that is merely empty or behind."""
     out: dict[str, Any] = {"database": db.safe_url}
     if db.missing_file:
@@ -42,4 +44,21 @@ def status(db: Database) -> dict[str, Any]:
         out["handoffs_waiting"] = conn.execute(
             select(func.count()).select_from(projects).where(projects.c.handoff_since.is_not(None))
         ).scalar_one()
+        due = NEXT_DUE.subquery()
+        out["overdue"] = conn.execute(
+            select(func.count()).select_from(due).where(due.c.due_at < now)
+        ).scalar_one()
+        last = conn.execute(select(job_runs).where(job_runs.c.name == "sweep")).first()
+        out["last_sweep"] = last.finished_at.isoformat() if last and last.finished_at else None
+        out["last_sweep_result"] = last.result if last else None
+        counts: dict[str, int] = {
+            st: n
+            for st, n in conn.execute(
+                select(outbox.c.status, func.count()).group_by(outbox.c.status)
+            )
+        }
+    out["outbox_pending"] = counts.get("pending", 0) + counts.get("sending", 0)
+    out["outbox_failed"] = counts.get("failed", 0)
+    out["outbox_sent"] = counts.get("sent", 0)
+    out["mail"] = mail
     return out

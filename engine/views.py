@@ -79,6 +79,9 @@ class ProjectView(_View):
     dates: dict[str, str]
     terminal: bool
     checklist: list[ChecklistItem] = field(default_factory=list)
+    due_at: dt.datetime | None = None
+    days_left: int | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from storage.tables import (
     checklist,
     code_counters,
+    deadlines,
     handoffs,
     history,
     org_versions,
+    outbox,
     projects,
     scheme_versions,
 )
@@ -60,3 +62,25 @@ def next_code_number(conn: Connection, prefix: str, year: int) -> int:
         .returning(code_counters.c.last_number)
     )
     return int(conn.execute(stmt).scalar_one())
+
+
+# The earliest running deadline of each project (paused ones do not run).
+NEXT_DUE = (
+    select(deadlines.c.project_id, func.min(deadlines.c.due_at).label("due_at"))
+    .where(and_(deadlines.c.closed_at.is_(None), deadlines.c.paused_at.is_(None)))
+    .group_by(deadlines.c.project_id)
+)
+
+# Projects with an escalation addressed to a person whose deadline still runs.
+ESCALATED_TO = (
+    select(outbox.c.project_id)
+    .join(deadlines, deadlines.c.project_id == outbox.c.project_id)
+    .where(
+        and_(
+            outbox.c.recipient_id == bindparam("person"),
+            outbox.c.kind == "escalation",
+            deadlines.c.closed_at.is_(None),
+        )
+    )
+    .distinct()
+)

@@ -165,3 +165,67 @@ history = Table(
     Column("prev_hash", HASH, nullable=False),
     Column("hash", HASH, nullable=False),
 )
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # stage | duty | handoff
+    Column("stage", ID, nullable=False),
+    Column("action", ID, nullable=True),  # the periodic duty's action
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    # While the project is on hold: when the clock stopped and the working days left.
+    Column("paused_at", UTCDateTime, nullable=True),
+    Column("remaining_days", Integer, nullable=True),
+    Index(None, "project_id", "closed_at"),
+    Index(None, "closed_at", "due_at"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("deadline_id", Integer, ForeignKey("deadlines.id"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False, index=True),
+    Column("step", String(32), nullable=False),  # reminder0 | overdue | escalation1 …
+    Column("role", ID, nullable=True),  # None: the responsible person, else the owner
+    Column("fire_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime, nullable=True),
+    UniqueConstraint("deadline_id", "step"),
+    Index(None, "fired_at", "fire_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # One row per (deadline, step, recipient) or (event, recipient): created once, however
+    # many sweeps or restarts; the e-mail Message-ID is derived from it.
+    Column("key", String(200), nullable=False, unique=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=True, index=True),
+    Column("recipient_id", ID, ForeignKey("people.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sending | sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "status", "next_attempt_at"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("result", Text, nullable=True),
+)

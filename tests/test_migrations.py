@@ -95,13 +95,19 @@ def test_require_current_accepts_a_database_at_head(db: Database) -> None:
 
 
 def test_require_current_asks_for_init_when_the_database_is_behind(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    empty_db: Database,
 ) -> None:
-    monkeypatch.setattr(migrate, "HEAD", "0002")
-    monkeypatch.setattr(migrate, "known_revisions", lambda: {"0001", "0002"})
+    from alembic import command
+
+    config = migrate.alembic_config()
+    with empty_db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
 
     with pytest.raises(EnvironmentProblem, match=r"at revision 0001, this Shēma needs 0002: run"):
-        migrate.require_current(db)
+        migrate.require_current(empty_db)
+    assert upgrade(empty_db) == ("0001", migrate.HEAD)
+    migrate.require_current(empty_db)
 
 
 def test_a_database_from_a_newer_shema_is_refused(db: Database) -> None:

@@ -1,0 +1,62 @@
+"""Choosing channels from settings (the CLI reads the environment once and passes it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.channels import Channel
+from engine.channels.email import FolderChannel, SmtpChannel
+from workflow.errors import EnvironmentProblem
+
+DEFAULT_SENDER = "shema@localhost"
+
+
+@dataclass
+class MailSettings:
+    """Where messages go: SMTP, a folder of .eml files, both, or nowhere yet."""
+
+    channels: list[Channel] = field(default_factory=list)
+    sender: str = DEFAULT_SENDER
+
+    @property
+    def describe(self) -> str:
+        if not self.channels:
+            return "no mail channel configured (SHEMA_SMTP_HOST or SHEMA_MAIL_DIR): messages wait"
+        return ", ".join(_describe(c) for c in self.channels)
+
+
+def _describe(channel: Channel) -> str:
+    if isinstance(channel, SmtpChannel):
+        return f"smtp {channel.host}:{channel.port}"
+    if isinstance(channel, FolderChannel):
+        return f"folder {channel.directory}"
+    return channel.name
+
+
+def mail_settings(env: Mapping[str, str]) -> MailSettings:
+    """SMTP when SHEMA_SMTP_HOST is set, a folder when SHEMA_MAIL_DIR is set; both may be."""
+    channels: list[Channel] = []
+    host = env.get("SHEMA_SMTP_HOST")
+    if host:
+        try:
+            port = int(env.get("SHEMA_SMTP_PORT", "25"))
+        except ValueError:
+            raise EnvironmentProblem("SHEMA_SMTP_PORT must be a number") from None
+        channels.append(
+            SmtpChannel(
+                host,
+                port,
+                user=env.get("SHEMA_SMTP_USER") or None,
+                password=env.get("SHEMA_SMTP_PASSWORD") or None,
+                starttls=env.get("SHEMA_SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on"),
+            )
+        )
+    folder = env.get("SHEMA_MAIL_DIR")
+    if folder:
+        channels.append(FolderChannel(Path(folder)))
+    sender = env.get("SHEMA_MAIL_FROM") or DEFAULT_SENDER
+    if "@" not in sender:
+        raise EnvironmentProblem(f"SHEMA_MAIL_FROM {sender!r} is not an e-mail address")
+    return MailSettings(channels, sender)

@@ -1,0 +1,106 @@
+"""The scheduled jobs: one sweep-and-dispatch pass, and the long-running scheduler.
+
+APScheduler only triggers the passes (memory job store, coalescing, one instance at a
+time, no misfire limit, first run at start-up so downtime is caught up at once). Several
+runners against one database stay correct because claims are set-based and outbox keys
+unique, not because of the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import update
+
+from engine.channels.config import MailSettings
+from engine.notices import insert
+from engine.outbox import DispatchReport, dispatch
+from engine.service import Engine
+from engine.sweep import SweepReport, sweep
+from storage.tables import job_runs
+
+log = logging.getLogger("shema.jobs")
+
+
+def record_run(
+    engine: Engine, name: str, started: dt.datetime, finished: dt.datetime, result: str
+) -> None:
+    """Remember the last run of a job (for `shema status`)."""
+    with engine.db.write() as conn:
+        done = conn.execute(
+            update(job_runs)
+            .where(job_runs.c.name == name)
+            .values(started_at=started, finished_at=finished, result=result)
+        ).rowcount
+        if not done:
+            conn.execute(
+                insert(job_runs).values(
+                    name=name, started_at=started, finished_at=finished, result=result
+                )
+            )
+
+
+def run_once(
+    engine: Engine,
+    mail: MailSettings,
+    now: dt.datetime,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> tuple[SweepReport, DispatchReport]:
+    """One pass: fire what is due at `now`, then send what waits."""
+    swept = sweep(engine, now)
+    sent = dispatch(engine.db, mail.channels, now, sender=mail.sender)
+    finished = clock() if clock else now
+    record_run(
+        engine,
+        "sweep",
+        now,
+        finished,
+        f"fired {swept.fired}, messages {swept.messages}, escalations "
+        f"{swept.escalations}; sent {sent.sent}, retried {sent.retried}, "
+        f"failed {sent.failed}",
+    )
+    return swept, sent
+
+
+def run_forever(
+    engine: Engine,
+    mail: MailSettings,
+    clock: Callable[[], dt.datetime],
+    *,
+    sweep_seconds: int = 300,
+    dispatch_seconds: int = 60,
+) -> None:
+    """Run sweep and dispatch on intervals until interrupted."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    def sweep_job() -> None:
+        try:
+            swept, sent = run_once(engine, mail, clock(), clock)
+            log.info("sweep: %s; dispatch: %s", swept.to_json(), sent.to_json())
+        except Exception:  # keep the scheduler alive; the next run retries
+            log.exception("sweep failed")
+
+    def dispatch_job() -> None:
+        try:
+            sent = dispatch(engine.db, mail.channels, clock(), sender=mail.sender)
+            if sent.sent or sent.retried or sent.failed:
+                log.info("dispatch: %s", sent.to_json())
+        except Exception:
+            log.exception("dispatch failed")
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    common: dict[str, Any] = {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": None,
+        "next_run_time": clock(),
+    }
+    scheduler.add_job(sweep_job, "interval", seconds=sweep_seconds, id="sweep", **common)
+    scheduler.add_job(dispatch_job, "interval", seconds=dispatch_seconds, id="dispatch", **common)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

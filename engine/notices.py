@@ -1,0 +1,105 @@
+"""Outbox rows: one message to one person, rendered in their language, keyed so that the
+same notice is never created twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.messages import render
+from engine.permissions import OrgIndex
+from storage.tables import outbox
+from workflow.calendar import WorkingCalendar
+from workflow.labels import text
+from workflow.scheme import Scheme
+
+
+def project_context(
+    scheme: Scheme,
+    org: OrgIndex,
+    project: Any,
+    lang: str,
+    *,
+    stage: str,
+    due_at: dt.datetime | None,
+    now: dt.datetime,
+    cal: WorkingCalendar,
+) -> dict[str, Any]:
+    """What every message says about the project, in `lang`."""
+    unit = org.org.units.get(project.unit_id)
+    responsible = org.org.people.get(project.responsible_id) if project.responsible_id else None
+    ctx: dict[str, Any] = {
+        "code": project.code,
+        "title": project.title,
+        "unit": text(unit.name if unit else None, lang, project.unit_id),
+        "stage": scheme.stage_title(stage, lang),
+        "responsible": responsible.name if responsible else None,
+        "due": None,
+        "due_date": "",
+        "days_left": None,
+        "expected": [
+            scheme.action_title(a, lang)
+            for a, spec in scheme.actions.items()
+            if stage in spec.source and spec.to != stage
+        ][:4],
+    }
+    if due_at is not None:
+        local = due_at.astimezone(cal.zone)
+        ctx["due_date"] = local.date().isoformat()
+        ctx["due"] = local.strftime("%Y-%m-%d %H:%M")
+        ctx["days_left"] = cal.working_days_between(cal.local_date(now), local.date())
+    return ctx
+
+
+def message_rows(
+    org: OrgIndex,
+    recipients: Iterable[str],
+    *,
+    kind: str,
+    key: str,
+    project_id: int | None,
+    now: dt.datetime,
+    context_for: Any,
+) -> list[dict[str, Any]]:
+    """One outbox row per recipient; `context_for(lang)` gives the template context."""
+    rows = []
+    for pid in dict.fromkeys(recipients):
+        person = org.org.people.get(pid)
+        if person is None:
+            continue
+        context = {**context_for(person.lang), "name": person.name}
+        subject, body = render(kind, person.lang, context)
+        rows.append(
+            {
+                "key": f"{key}:{pid}",
+                "project_id": project_id,
+                "recipient_id": pid,
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping keys that exist already; returns how many were new."""
+    if not rows:
+        return 0
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.key])
+    created = 0
+    for row in rows:  # one statement per row: rowcount tells what was new
+        created += conn.execute(stmt, row).rowcount
+    return created
+
+
+__all__ = ["enqueue", "insert", "message_rows", "project_context"]

@@ -1,0 +1,192 @@
+"""Delivering the outbox: at least once, with recognisable duplicates.
+
+Rows are claimed with a lease in a short transaction, sent *outside* any transaction (a
+mail outage never blocks an advance), then marked sent. A process that dies between the
+server accepting a message and marking it sent leaves the lease to expire; the row is
+sent again with the same Message-ID, which mail systems drop as a duplicate. Failures
+are retried with exponential backoff and end as `failed` after a limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from engine.channels import Channel, DeliveryError, Mail
+from engine.failpoints import failpoint
+from storage.database import Database
+from storage.tables import outbox, people, projects
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = dt.timedelta(minutes=1)
+BACKOFF_CAP = dt.timedelta(hours=6)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before attempt `attempts + 1`: 1, 2, 4 … minutes, at most 6 hours."""
+    delay: dt.timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(delay, BACKOFF_CAP)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def claim(
+    db: Database, now: dt.datetime, *, owner: str, limit: int = 100, lease: dt.timedelta = LEASE
+) -> list[Any]:
+    """Lease up to `limit` due rows to `owner` until now + lease; returns them with the
+    recipient's current name and address (so an erased person gets nothing)."""
+    due = and_(
+        outbox.c.status.in_(("pending", "sending")),
+        outbox.c.next_attempt_at <= now,
+        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+    )
+    with db.write() as conn:
+        pick = select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(conn.execute(pick).scalars())
+        if not ids:
+            return []
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(status="sending", lease_until=now + lease, lease_owner=owner)
+        )
+        return list(
+            conn.execute(
+                select(
+                    outbox,
+                    people.c.name.label("to_name"),
+                    people.c.email.label("to_address"),
+                    projects.c.code.label("project_code"),
+                )
+                .join(people, people.c.id == outbox.c.recipient_id)
+                .outerjoin(projects, projects.c.id == outbox.c.project_id)
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.id)
+            )
+        )
+
+
+def dispatch(
+    db: Database,
+    channels: Sequence[Channel],
+    now: dt.datetime,
+    *,
+    sender: str,
+    owner: str | None = None,
+    limit: int = 100,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DispatchReport:
+    """Send what is due through every channel; returns counts. Does nothing without
+    channels (messages wait in the outbox)."""
+    report = DispatchReport()
+    if not channels:
+        return report
+    owner = owner or worker_id()
+    while True:
+        rows = claim(db, now, owner=owner, limit=limit)
+        for row in rows:
+            mail = Mail(
+                row.key,
+                row.to_name or row.recipient_id,
+                row.to_address,
+                row.subject,
+                row.body,
+                sender,
+            )
+            try:
+                for channel in channels:
+                    channel.send(mail)
+                failpoint("dispatch.after_send")
+            except DeliveryError as exc:
+                _failed(db, row, now, str(exc), max_attempts, owner, report)
+                continue
+            with db.write() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(and_(outbox.c.id == row.id, outbox.c.lease_owner == owner))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        lease_until=None,
+                        attempts=row.attempts + 1,
+                        last_error=None,
+                    )
+                )
+            report.sent += 1
+        if len(rows) < limit:
+            return report
+
+
+def _failed(
+    db: Database,
+    row: Any,
+    now: dt.datetime,
+    error: str,
+    max_attempts: int,
+    owner: str,
+    report: DispatchReport,
+) -> None:
+    attempts = row.attempts + 1
+    final = attempts >= max_attempts
+    with db.write() as conn:
+        conn.execute(
+            update(outbox)
+            .where(and_(outbox.c.id == row.id, outbox.c.lease_owner == owner))
+            .values(
+                status="failed" if final else "pending",
+                attempts=attempts,
+                lease_until=None,
+                next_attempt_at=now + backoff(attempts),
+                last_error=error[:1000],
+            )
+        )
+    report.errors.append(f"{row.key}: {error}")
+    if final:
+        report.failed += 1
+    else:
+        report.retried += 1
+
+
+def retry_failed(db: Database, now: dt.datetime) -> int:
+    """Give every failed row a fresh set of attempts, due now; returns how many."""
+    with db.write() as conn:
+        return conn.execute(
+            update(outbox)
+            .where(outbox.c.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
+        ).rowcount
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Outbox rows by status."""
+    with db.read() as conn:
+        return {
+            status: n
+            for status, n in conn.execute(
+                select(outbox.c.status, func.count()).group_by(outbox.c.status)
+            )
+        }

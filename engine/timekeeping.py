@@ -1,0 +1,116 @@
+"""Deadline rows in the database: opened when a stage is entered, closed when it is left,
+paused while a project is on hold. Every function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
+
+from engine.deadlines import Plan, replan
+from storage.tables import deadlines, timers
+from workflow.calendar import WorkingCalendar
+from workflow.scheme import Scheme
+
+INSERT_DEADLINE = deadlines.insert().returning(deadlines.c.id)
+INSERT_TIMER = timers.insert()
+OPEN_DEADLINES = select(deadlines).where(
+    and_(deadlines.c.project_id == bindparam("pid"), deadlines.c.closed_at.is_(None))
+)
+
+
+def open_plans(conn: Connection, project_id: int, plans: Sequence[Plan], now: dt.datetime) -> None:
+    """Store deadlines and their timers."""
+    for plan in plans:
+        did = conn.execute(
+            INSERT_DEADLINE,
+            {
+                "project_id": project_id,
+                "kind": plan.kind,
+                "stage": plan.stage,
+                "action": plan.action,
+                "opened_at": now,
+                "due_at": plan.due_at,
+            },
+        ).scalar_one()
+        if plan.steps:
+            conn.execute(
+                INSERT_TIMER,
+                [
+                    {
+                        "deadline_id": did,
+                        "project_id": project_id,
+                        "step": s.step,
+                        "role": s.role,
+                        "fire_at": s.fire_at,
+                    }
+                    for s in plan.steps
+                ],
+            )
+
+
+def close(
+    conn: Connection,
+    project_id: int,
+    now: dt.datetime,
+    *,
+    kinds: Sequence[str] = ("stage", "duty", "handoff"),
+    action: str | None = None,
+) -> int:
+    """Close the project's open deadlines of `kinds` (of one duty when `action` is given)
+    and drop their timers that have not fired; returns how many were closed."""
+    cond = and_(
+        deadlines.c.project_id == project_id,
+        deadlines.c.closed_at.is_(None),
+        deadlines.c.kind.in_(kinds),
+    )
+    if action is not None:
+        cond = and_(cond, deadlines.c.action == action)
+    ids = list(conn.execute(select(deadlines.c.id).where(cond)).scalars())
+    if not ids:
+        return 0
+    conn.execute(update(deadlines).where(deadlines.c.id.in_(ids)).values(closed_at=now))
+    conn.execute(delete(timers).where(timers.c.deadline_id.in_(ids), timers.c.fired_at.is_(None)))
+    return len(ids)
+
+
+def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalendar) -> int:
+    """Stop the clock of every open deadline, remembering the working days left."""
+    today = cal.local_date(now)
+    n = 0
+    for row in conn.execute(OPEN_DEADLINES, {"pid": project_id}).all():
+        left = max(0, cal.working_days_between(today, cal.local_date(row.due_at)))
+        conn.execute(
+            update(deadlines)
+            .where(deadlines.c.id == row.id)
+            .values(paused_at=now, remaining_days=left)
+        )
+        n += 1
+    return n
+
+
+def resume(
+    conn: Connection, project_id: int, scheme: Scheme, now: dt.datetime, cal: WorkingCalendar
+) -> list[Plan]:
+    """Restart paused deadlines with the working days they had left: each paused one is
+    closed and replaced by a new one (so its steps fire afresh); returns the new plans."""
+    plans = []
+    paused = [
+        r
+        for r in conn.execute(OPEN_DEADLINES, {"pid": project_id}).all()
+        if r.paused_at is not None
+    ]
+    for row in paused:
+        stage = scheme.stages[row.stage]
+        plans.append(
+            replan(row.kind, stage, row.stage, row.action, row.remaining_days or 0, now, cal)
+        )
+    if paused:
+        ids = [r.id for r in paused]
+        conn.execute(update(deadlines).where(deadlines.c.id.in_(ids)).values(closed_at=now))
+        conn.execute(
+            delete(timers).where(timers.c.deadline_id.in_(ids), timers.c.fired_at.is_(None))
+        )
+        open_plans(conn, project_id, plans, now)
+    return plans
