@@ -87,6 +87,9 @@ class ShemaGroup(click.Group):
             fail(str(exc), exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `shema … | head`: the reader has gone, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # no traceback reaches a user
             from sqlalchemy.exc import OperationalError
 

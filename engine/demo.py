@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.channels.config import MailSettings
+from engine.channels.email import FolderChannel
+from engine.jobs import run_once
 from engine.loading import load_org, load_scheme
 from engine.service import Engine
 from schemes import shipped
@@ -68,6 +71,11 @@ def run_demo(
         echo(f"scheme: {scheme.name} v{scheme.version}")
         result = DemoResult(directory, url)
         _walk(engine, now, result)
+        # Catch up with everything that fell due while the projects were "running".
+        mail = MailSettings([FolderChannel(directory / "mail")], "shema@ogresnovads.example")
+        swept, sent = run_once(engine, mail, now)
+        echo(f"sweep: {swept.messages} reminders, overdue notices and escalations; "
+             f"{sent.sent} e-mails written to {directory / 'mail'}")
         echo("")
         echo(f"{'code':<14}  {'unit':<26}  {'stage':<15}  {'held by':<40}  title")
         for p in engine.list_projects(actor=COORDINATOR, lang="lv"):
@@ -79,6 +87,9 @@ def run_demo(
             f"shema --as janis.ozols project show {waiting}",
             f"shema --as janis.ozols project ack {waiting}",
             f"shema --as janis.ozols project history {result.codes[0]}",
+            "shema --as ilze.kalnina project list --overdue",
+            "shema status",
+            f"SHEMA_MAIL_DIR={directory / 'mail'} shema jobs sweep",
             "shema audit verify",
         ]
         return result
