@@ -127,6 +127,30 @@ def _advance_all(url: str, worker: int, codes: list[str]) -> Tally:
     return tally
 
 
+def _create_projects(url: str, worker: int, count: int) -> Tally:
+    """Create `count` projects; each code is recorded as a win."""
+    db = Database(url)
+    engine = Engine(db)
+    tally = Tally()
+    try:
+        engine.list_projects(actor=SPECIALIST)  # warm caches and connection first
+        _start.wait(START_TIMEOUT)
+        for n in range(count):
+            try:
+                out = engine.create_project(
+                    title=f"Worker {worker} project {n}",
+                    unit="krapes_pagasts",
+                    actor=SPECIALIST,
+                    now=T0 + dt.timedelta(seconds=n),
+                )
+                tally.wins.append((out.code, out.version, out.kind))
+            except Exception as exc:
+                tally.unexpected.append((type(exc).__name__, str(exc)))
+    finally:
+        db.dispose()
+    return tally
+
+
 def _in_processes(procs: int, job: Callable[..., Tally], *args: Any) -> list[Tally]:
     """Run `job(url, worker, ...)` in `procs` fresh ("spawn") processes that start writing
     together."""
@@ -308,3 +332,16 @@ def test_a_stale_check_on_postgresql_is_a_conflict_even_when_the_other_write_com
         event.remove(engine.db.engine, "before_cursor_execute", other_writer_commits_first)
         other.db.dispose()
     assert fired == [1]
+
+
+def test_concurrent_creators_get_distinct_consecutive_codes(setup: tuple[str, Engine]) -> None:
+    url, engine = setup
+    engine.db.dispose()
+    each = max(1, ATTEMPTS // 5)
+
+    tallies = _in_processes(PROCS, _create_projects, url, each)
+
+    assert [t.unexpected for t in tallies] == [[]] * PROCS
+    codes = sorted(code for t in tallies for code, _, _ in t.wins)
+    assert codes == [f"OGR-2026-{n:04d}" for n in range(1, PROCS * each + 1)]
+    assert sorted(_heads(engine)) == codes

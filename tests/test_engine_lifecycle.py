@@ -45,6 +45,7 @@ SANDRA = "sandra.jansone"  # finance_head
 GUNTA = "gunta.eglite"  # procurement_specialist
 VIJA = "vija.abele"  # accountant
 UNIT = "krapes_pagasts"
+SCHEME = load_scheme_text(shipped_text("unified.yaml"), "unified.yaml")
 TITLE = "Krapes tautas nama jumta atjaunošana"
 
 
@@ -106,7 +107,7 @@ class Snapshot:
 
 
 def snapshot(engine: Engine, code: str) -> Snapshot:
-    view = engine.project(code, actor=COORDINATOR)
+    view = engine.project(code, actor=COORDINATOR, now=T0)  # deadline figures as at T0
     events = engine.history(code, actor=COORDINATOR)
     with engine.db.read() as conn:
         rows = {table.name: [tuple(r) for r in conn.execute(
@@ -568,18 +569,19 @@ def test_loading_the_same_scheme_again_creates_nothing(
     load_scheme(engine, _unified_v2(), "unified.yaml", actor=COORDINATOR, now=clock())
     v2_again = load_scheme(engine, _unified_v2(), "unified.yaml", actor=COORDINATOR, now=clock())
 
+    code = new_idea(engine, clock)
+
     assert (again.version, again.created) == (1, False)
     assert (v2_again.version, v2_again.created) == (2, False)
-    assert new_idea(engine, clock) and engine.project(
-        "OGR-2026-0001", actor=LIGA).scheme_version == 2
+    assert engine.project(code, actor=LIGA).scheme_version == 2
 
 
 def test_a_non_coordinator_cannot_load_a_scheme(sqlite_engine: Engine, clock: Clock) -> None:
     with pytest.raises(NotAllowed, match=f"{JANIS} may not load schemes"):
         load_scheme(sqlite_engine, _unified_v2(), "unified.yaml", actor=JANIS, now=clock())
 
-    assert new_idea(sqlite_engine, clock) and sqlite_engine.project(
-        "OGR-2026-0001", actor=LIGA).scheme_version == 1
+    code = new_idea(sqlite_engine, clock)
+    assert sqlite_engine.project(code, actor=LIGA).scheme_version == 1
 
 
 @pytest.mark.parametrize("actor", [JANIS, "anna.svesa"], ids=["not_a_coordinator", "not_in_file"])
@@ -616,7 +618,6 @@ def test_once_an_organisation_is_loaded_only_coordinators_load_another(
 
 # -- force -------------------------------------------------------------------------------------
 
-SCHEME = load_scheme_text(shipped_text("unified.yaml"), "unified.yaml")
 OTHER_STAGES = [s for s in SCHEME.stages if s != SCHEME.initial_stage]
 
 

@@ -9,15 +9,21 @@ from pathlib import Path
 import pytest
 
 from workflow.errors import Problem, SchemeError
-from workflow.loader import load_scheme, load_scheme_text
+from workflow.loader import load_org, load_scheme, load_scheme_text
+from workflow.yamlsource import read
 
 SCHEMES = Path(__file__).resolve().parent.parent / "schemes"
 SHIPPED = sorted(SCHEMES.glob("*.yaml"))
-ORG_FILES = {"ogre.yaml"}  # organisation files, not schemes
 
 
-def shipped_schemes() -> list[Path]:
-    return [p for p in SHIPPED if p.name not in ORG_FILES]
+def kind_of(path: Path) -> str:
+    """'scheme' or 'org', by the file's top-level keys."""
+    data = read(path.read_text(encoding="utf-8"), path.name).data
+    return "org" if isinstance(data, dict) and "municipality" in data else "scheme"
+
+
+def shipped(kind: str) -> list[Path]:
+    return [p for p in SHIPPED if kind_of(p) == kind]
 
 
 def problems_of(text: str, file: str = "broken.yaml") -> list[Problem]:
@@ -26,8 +32,9 @@ def problems_of(text: str, file: str = "broken.yaml") -> list[Problem]:
     return info.value.problems
 
 
-def assert_reported(problems: list[Problem], line: int, column: int, path: str,
-                    *words: str) -> None:
+def assert_reported(
+    problems: list[Problem], line: int, column: int, path: str, *words: str
+) -> None:
     """One problem sits exactly at line:column with `path` and all `words` in its message."""
     here = [p for p in problems if (p.line, p.column, p.path) == (line, column, path)]
     assert here, f"nothing at {line}:{column} {path}; got:\n" + "\n".join(map(str, problems))
@@ -70,10 +77,16 @@ def test_the_unified_scheme_is_shipped() -> None:
     assert "unified.yaml" in {p.name for p in SHIPPED}
 
 
-@pytest.mark.parametrize("path", shipped_schemes(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shipped("scheme"), ids=lambda p: p.name)
 def test_every_shipped_scheme_validates(path: Path) -> None:
     scheme = load_scheme(path)
     assert scheme.stages and scheme.actions
+
+
+@pytest.mark.parametrize("path", shipped("org"), ids=lambda p: p.name)
+def test_every_shipped_organisation_validates_against_the_unified_scheme(path: Path) -> None:
+    organisation = load_org(path, load_scheme(SCHEMES / "unified.yaml"))
+    assert organisation.units
 
 
 def test_a_value_of_the_wrong_type_is_located_at_the_value() -> None:
@@ -98,8 +111,9 @@ def test_a_duplicate_key_names_the_first_definition() -> None:
     )
     problems = problems_of(text)
     assert len(problems) == 1
-    assert_reported(problems, 19, 3, "actions.finish", "duplicate key 'finish'",
-                    "first defined at line 18")
+    assert_reported(
+        problems, 19, 3, "actions.finish", "duplicate key 'finish'", "first defined at line 18"
+    )
 
 
 def test_an_unknown_role_is_located_in_its_list() -> None:
@@ -138,8 +152,9 @@ def test_a_trap_stage_is_reported() -> None:
     )
     problems = problems_of(text)
     assert len(problems) == 1
-    assert_reported(problems, 14, 10, "stages.limbo", "'limbo' is a trap",
-                    "no action leads out of it")
+    assert_reported(
+        problems, 14, 10, "stages.limbo", "'limbo' is a trap", "no action leads out of it"
+    )
 
 
 def test_an_escalation_step_without_a_target_is_reported() -> None:
@@ -178,40 +193,58 @@ def test_a_reserved_action_name_is_refused() -> None:
 
 
 def test_defining_the_coordinator_role_is_refused() -> None:
-    problems = problems_of(VALID.replace("  manager: {level: central}\n",
-                                         "  manager: {level: central}\n"
-                                         "  coordinator: {level: central}\n"))
+    problems = problems_of(
+        VALID.replace(
+            "  manager: {level: central}\n",
+            "  manager: {level: central}\n  coordinator: {level: central}\n",
+        )
+    )
     assert len(problems) == 1
     assert_reported(problems, 6, 16, "roles.coordinator", "'coordinator' is built in")
 
 
 def test_the_coordinator_may_be_used_without_defining_it() -> None:
-    scheme = load_scheme_text(textwrap.dedent(VALID).replace("by: [manager]}",
-                                                             "by: [manager, coordinator]}"))
+    scheme = load_scheme_text(
+        textwrap.dedent(VALID).replace("by: [manager]}", "by: [manager, coordinator]}")
+    )
     assert scheme.actions["finish"].by == ["manager", "coordinator"]
 
 
 def test_a_required_item_missing_from_the_checklist_is_reported() -> None:
     problems = problems_of(VALID.replace("requires: [summary]", "requires: [summary, budget]"))
     assert len(problems) == 1
-    assert_reported(problems, 16, 70, "actions.submit.requires[1]",
-                    "checklist item 'budget'", "'draft'")
+    assert_reported(
+        problems, 16, 70, "actions.submit.requires[1]", "checklist item 'budget'", "'draft'"
+    )
 
 
 def test_a_deadline_before_an_undeclared_date_is_reported() -> None:
-    problems = problems_of(VALID.replace("review: {owner: manager}",
-                                         "review: {owner: manager, deadline: "
-                                         "{before: call_deadline, working_days: 2}}"))
+    problems = problems_of(
+        VALID.replace(
+            "review: {owner: manager}",
+            "review: {owner: manager, deadline: {before: call_deadline, working_days: 2}}",
+        )
+    )
     assert len(problems) == 1
-    assert_reported(problems, 13, 47, "stages.review.deadline.before",
-                    "unknown project date 'call_deadline'", "dates")
+    assert_reported(
+        problems,
+        13,
+        47,
+        "stages.review.deadline.before",
+        "unknown project date 'call_deadline'",
+        "dates",
+    )
 
 
 def test_a_deadline_before_a_declared_date_loads() -> None:
-    text = textwrap.dedent(VALID).replace(
-        "review: {owner: manager}",
-        "review: {owner: manager, deadline: {before: call_deadline, working_days: 2}}",
-    ).replace("roles:\n", "dates:\n  call_deadline: {title: Call closes}\nroles:\n")
+    text = (
+        textwrap.dedent(VALID)
+        .replace(
+            "review: {owner: manager}",
+            "review: {owner: manager, deadline: {before: call_deadline, working_days: 2}}",
+        )
+        .replace("roles:\n", "dates:\n  call_deadline: {title: Call closes}\nroles:\n")
+    )
     scheme = load_scheme_text(text)
     deadline = scheme.stages["review"].deadline
     assert deadline is not None and deadline.before == "call_deadline"
@@ -231,10 +264,13 @@ def test_a_tab_indentation_is_a_located_syntax_error() -> None:
 
 
 def test_an_unknown_role_a_wrong_type_and_a_duplicate_key_are_reported_together() -> None:
-    text = VALID.replace("{working_days: 5}", "{working_days: soon}").replace(
-        "by: [clerk], requires", "by: [mayor], requires"
-    ).replace("  review: {owner: manager}\n",
-              "  review: {owner: manager}\n  review: {owner: clerk}\n")
+    text = (
+        VALID.replace("{working_days: 5}", "{working_days: soon}")
+        .replace("by: [clerk], requires", "by: [mayor], requires")
+        .replace(
+            "  review: {owner: manager}\n", "  review: {owner: manager}\n  review: {owner: clerk}\n"
+        )
+    )
     problems = problems_of(text)
     assert [(p.line, p.column, p.path) for p in problems] == [
         (9, 30, "stages.draft.deadline.working_days"),
@@ -248,7 +284,8 @@ def test_an_unknown_role_a_wrong_type_and_a_duplicate_key_are_reported_together(
 
 def test_the_error_text_lists_one_problem_a_line() -> None:
     text = VALID.replace("by: [clerk], requires", "by: [mayor], requires").replace(
-        "to: manager}", "to: nobody}")
+        "to: manager}", "to: nobody}"
+    )
     with pytest.raises(SchemeError) as info:
         load_scheme_text(textwrap.dedent(text).lstrip("\n"), "broken.yaml")
     assert str(info.value).splitlines() == [
@@ -258,11 +295,13 @@ def test_the_error_text_lists_one_problem_a_line() -> None:
 
 
 def test_yes_no_on_off_stay_strings() -> None:
-    text = textwrap.dedent(VALID).replace(
-        "title: {lv: Lietvedis, en: Clerk}", "title: {lv: yes, en: no}"
-    ).replace("checklist: [summary]", "checklist: [on, off, summary]").replace(
-        "requires: [summary]", "requires: [on, off]"
-    ).replace("scheme: small", "scheme: small\ndescription: Off")
+    text = (
+        textwrap.dedent(VALID)
+        .replace("title: {lv: Lietvedis, en: Clerk}", "title: {lv: yes, en: no}")
+        .replace("checklist: [summary]", "checklist: [on, off, summary]")
+        .replace("requires: [summary]", "requires: [on, off]")
+        .replace("scheme: small", "scheme: small\ndescription: Off")
+    )
     scheme = load_scheme_text(text)
     assert scheme.role_title("clerk", "lv") == "yes"
     assert scheme.role_title("clerk", "en") == "no"

@@ -34,6 +34,10 @@ def _mapping(value: Any) -> dict[str, Any]:
     return {k: v for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _names(value: Any) -> list[tuple[int | None, str]]:
     """A role/stage reference field: a string or a list of strings, with list indices."""
     if isinstance(value, str):
@@ -95,7 +99,7 @@ def check_scheme(data: Any) -> list[Finding]:
         if "owner" in stage:
             role_refs((*base, "owner"), stage["owner"])
         role_refs((*base, "participants"), stage.get("participants"))
-        for i, step in enumerate(stage.get("escalation") or []):
+        for i, step in enumerate(_list(stage.get("escalation"))):
             if isinstance(step, dict):
                 role_refs((*base, "escalation", i, "to"), step.get("to"))
         deadline = _mapping(stage.get("deadline"))
@@ -149,7 +153,9 @@ def check_scheme(data: Any) -> list[Finding]:
 
     if not stages:
         return out
-    initial = data.get("initial", next(iter(stages)))
+    initial = data.get("initial")
+    if not isinstance(initial, str):  # absent or null; a wrong type is pydantic's to report
+        initial = next(iter(stages))
     if isinstance(initial, str) and initial not in stages:
         out.append((("initial",), f"unknown stage {initial!r}"))
         return out
@@ -212,7 +218,7 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
     roles = scheme_roles if scheme_roles is None else {**scheme_roles, COORDINATOR: "central"}
     for pid, raw in people.items():
         person = _mapping(raw)
-        for i, assignment in enumerate(person.get("roles") or []):
+        for i, assignment in enumerate(_list(person.get("roles"))):
             a = _mapping(assignment)
             unit, role = a.get("unit"), a.get("role")
             if isinstance(unit, str) and unit not in units:
@@ -221,7 +227,7 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
                 out.append(
                     (("people", pid, "roles", i, "role"), f"role {role!r} is not in the scheme")
                 )
-        for i, account in enumerate(person.get("accounts") or []):
+        for i, account in enumerate(_list(person.get("accounts"))):
             if isinstance(account, str):
                 if account in accounts:
                     out.append(
@@ -234,7 +240,7 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
     if people and not any(
         _mapping(a).get("role") == COORDINATOR
         for p in people.values()
-        for a in (_mapping(p).get("roles") or [])
+        for a in _list(_mapping(p).get("roles"))
     ):
         out.append((("people",), "nobody holds the coordinator role"))
     return out

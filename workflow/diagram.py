@@ -33,26 +33,12 @@ _LEVEL_NAMES = {
 
 # Words of the stateDiagram grammar that break the parse when used as a state id
 # (checked against mermaid 11), plus a few neighbours kept out for safety.
+# fmt: off
 _MERMAID_WORDS = {
-    "as",
-    "class",
-    "classdef",
-    "click",
-    "default",
-    "direction",
-    "end",
-    "note",
-    "state",
-    "style",
-    "scale",
-    "hide",
-    "left",
-    "right",
-    "of",
-    "over",
-    "acctitle",
-    "accdescr",
+    "as", "class", "classdef", "click", "default", "direction", "end", "note", "state",
+    "style", "scale", "hide", "left", "right", "of", "over", "acctitle", "accdescr",
 }
+# fmt: on
 
 
 def _edges(scheme: Scheme) -> Iterator[tuple[str, str, str, bool]]:
@@ -178,6 +164,9 @@ def _dot_node(scheme: Scheme, name: str, lang: str, highlight: str | None) -> st
     return f"{_dot_string(name)} [{attrs}];"
 
 
+_HANDOFF_ATTRS = f'style="dashed,bold", color="{_HANDOFF_EDGE}", fontcolor="{_HANDOFF_EDGE}"'
+
+
 def _dot_legend(lang: str) -> list[str]:
     key = "en" if lang == "en" else "lv"
     handoff = f"{HANDOFF} {'handoff' if key == 'en' else 'nodošana'}"
@@ -192,9 +181,6 @@ def _dot_legend(lang: str) -> list[str]:
         f'        "__parish" -> "__central" [label={_dot_string(handoff)}, {_HANDOFF_ATTRS}];',
         "    }",
     ]
-
-
-_HANDOFF_ATTRS = f'style="dashed,bold", color="{_HANDOFF_EDGE}", fontcolor="{_HANDOFF_EDGE}"'
 
 
 def dot(scheme: Scheme, lang: str = "lv", highlight: str | None = None) -> str:

@@ -76,9 +76,11 @@ def _load(
     src = read(text, file)
     problems = list(src.problems)
     result: M | None = None
-    if src.data is not None and not isinstance(src.data, dict):
-        problems.append(Problem(file, 1, 1, "", "the file must be a mapping of keys to values"))
-    elif src.data is not None:
+    if not isinstance(src.data, dict):
+        # None after a syntax error is already reported; a file of just `~` is not.
+        if src.data is not None or not problems:
+            problems.append(Problem(file, 1, 1, "", "the file must be a mapping of keys to values"))
+    else:
         try:
             result = model.model_validate(src.data)
         except ValidationError as exc:
