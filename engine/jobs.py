@@ -8,6 +8,7 @@ unique, not because of the scheduler.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -100,7 +101,5 @@ def run_forever(
     }
     scheduler.add_job(sweep_job, "interval", seconds=sweep_seconds, id="sweep", **common)
     scheduler.add_job(dispatch_job, "interval", seconds=dispatch_seconds, id="dispatch", **common)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

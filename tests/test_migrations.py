@@ -195,7 +195,9 @@ def test_a_file_that_is_not_a_database_is_an_environment_problem(tmp_path: Path)
     (tmp_path / "shema.db").write_bytes(b"not a database, just some text " * 100)
     database = Database(f"sqlite:///{tmp_path}/shema.db")
     try:
-        with pytest.raises(EnvironmentProblem, match="cannot (read the schema revision|open the database)"):
+        with pytest.raises(
+            EnvironmentProblem, match=r"cannot (read the schema revision|open the database)"
+        ):
             require_current(database)
     finally:
         database.dispose()
