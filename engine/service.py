@@ -271,8 +271,10 @@ class Engine:
         days_left = None
         if next_due is not None:
             cal = self.calendar(org)
-            today = cal.local_date(now) if now else cal.local_date(dt.datetime.now(dt.UTC))
-            days_left = cal.working_days_between(today, cal.local_date(next_due))
+            if now is not None:
+                days_left = cal.working_days_between(
+                    cal.local_date(now), cal.local_date(next_due)
+                )
         return ProjectView(
             id=row.id,
             code=row.code,
@@ -303,7 +305,7 @@ class Engine:
             checklist=items,
             due_at=next_due,
             days_left=days_left,
-            overdue=next_due is not None and next_due < (now or dt.datetime.now(dt.UTC)),
+            overdue=next_due is not None and now is not None and next_due < now,
         )
 
     def list_projects(
@@ -809,8 +811,9 @@ class Engine:
             verb = "tick" if checked else "untick"
             if item not in stage.checklist:
                 raise NotFound(
-                    f"stage {ctx.stage} of {ctx.code} has no checklist item {item!r}"
-                    f" (items: {', '.join(stage.checklist) or 'none'})",
+                    f"{ctx.actor} may not {verb} {item!r} on {ctx.code}: stage {ctx.stage} has "
+                    f"no such checklist item (items: {', '.join(stage.checklist) or 'none'})",
+                    actor=ctx.actor,
                     project=ctx.code,
                 )
             self._require_stage_role(ctx, f"{verb} {item!r}")
@@ -818,7 +821,9 @@ class Engine:
             done = set(conn.execute(q.SELECT_CHECKED, {"pid": ctx.row.id}).scalars())
             if (item in done) == checked:
                 raise NotAllowed(
-                    f"{item!r} on {ctx.code} is already {'ticked' if checked else 'not ticked'}",
+                    f"{ctx.actor} may not {verb} {item!r} on {ctx.code}: it is already "
+                    f"{'ticked' if checked else 'not ticked'}",
+                    actor=ctx.actor,
                     project=ctx.code,
                 )
             pid = ctx.row.id
@@ -922,9 +927,12 @@ class Engine:
 
         def decide(conn: Connection, ctx: _Ctx) -> Change:
             self._require_stage_role(ctx, "put on hold")
+            self._refuse_during_handoff(ctx, "put on hold")
             if ctx.row.hold_since is not None:
                 raise NotAllowed(
-                    f"{ctx.code} is already on hold since {ctx.row.hold_since:%Y-%m-%d}",
+                    f"{ctx.actor} may not put {ctx.code} on hold: it is already on hold since "
+                    f"{ctx.row.hold_since:%Y-%m-%d}",
+                    actor=ctx.actor,
                     project=ctx.code,
                 )
             pid, cal = ctx.row.id, self.calendar(ctx.org)
@@ -946,8 +954,13 @@ class Engine:
 
         def decide(conn: Connection, ctx: _Ctx) -> Change:
             self._require_stage_role(ctx, "resume")
+            self._refuse_during_handoff(ctx, "resume")
             if ctx.row.hold_since is None:
-                raise NotAllowed(f"{ctx.code} is not on hold", project=ctx.code)
+                raise NotAllowed(
+                    f"{ctx.actor} may not resume {ctx.code}: it is not on hold",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
             pid, cal, scheme = ctx.row.id, self.calendar(ctx.org), ctx.scheme.scheme
             return Change(
                 "resumed",
@@ -983,11 +996,17 @@ class Engine:
                 )
             if stage not in ctx.scheme.scheme.stages:
                 raise NotFound(
-                    f"scheme {ctx.scheme.name} v{ctx.scheme.version} has no stage {stage!r}",
+                    f"{ctx.actor} may not force {ctx.code} to {stage!r}: scheme "
+                    f"{ctx.scheme.name} v{ctx.scheme.version} has no such stage",
+                    actor=ctx.actor,
                     project=ctx.code,
                 )
             if stage == ctx.stage:
-                raise NotAllowed(f"{ctx.code} is already in stage {stage}", project=ctx.code)
+                raise NotAllowed(
+                    f"{ctx.actor} may not force {ctx.code} to {stage}: it is already there",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                )
             change = self._move(
                 ctx,
                 now,
@@ -1040,10 +1059,12 @@ class Engine:
                 raise NotFound(f"no unit {unit!r}", unit=unit)
             roles = org.acting_roles(person, unit, cs.levels, cs.version_id)
             initial = cs.scheme.initial_stage
-            owner = cs.scheme.stages[initial].owner
-            if not (owner in roles or any(cs.levels[r] is Level.central for r in roles)):
+            first = cs.scheme.stages[initial]
+            works_there = bool(roles & {first.owner, *first.participants})
+            if not (works_there or any(cs.levels[r] is Level.central for r in roles)):
                 raise NotAllowed(
-                    f"{person} may not create a project for {unit}: that needs {owner} there or "
+                    f"{person} may not create a project for {unit}: that needs "
+                    f"{' or '.join(r for r in [first.owner, *first.participants] if r)} there or "
                     f"a central role; {person} acts there as "
                     f"{', '.join(sorted(roles)) or 'nothing'}",
                     actor=person,
@@ -1064,7 +1085,7 @@ class Engine:
                 "stage": initial,
                 "stage_entered_at": now,
                 "version": 1,
-                "responsible_id": responsible or (person if owner in roles else None),
+                "responsible_id": responsible or (person if works_there else None),
                 "budget_amount": budget,
                 "budget_currency": currency,
                 "funding_instrument": funding_instrument,

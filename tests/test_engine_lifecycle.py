@@ -485,9 +485,6 @@ def test_ticking_an_item_of_another_stage_is_refused_naming_the_stage_and_its_it
     assert "problem_statement" in message  # the items that can be ticked here
 
 
-@pytest.mark.xfail(strict=True, reason="Engine.check's 'no checklist item' refusal (and the "
-                   "'already ticked' one) names neither the actor in its message nor in its "
-                   "context: invariant 3 says a refusal says who")
 def test_refusing_a_tick_of_an_item_of_another_stage_says_who_was_refused(
     sqlite_engine: Engine, clock: Clock
 ) -> None:
@@ -710,9 +707,6 @@ def test_a_project_on_hold_cannot_be_held_again(sqlite_engine: Engine, clock: Cl
     assert code in message and "already on hold" in message
 
 
-@pytest.mark.xfail(strict=True, reason="hold (and resume) skip _refuse_during_handoff, unlike "
-                   "check and assign: a receiver can act on a project before acknowledging "
-                   "it, against invariant 10")
 def test_a_project_waiting_for_acknowledgement_cannot_be_put_on_hold(
     sqlite_engine: Engine, clock: Clock
 ) -> None:

@@ -145,18 +145,6 @@ CASES = [
     for scope in ("own_unit", "other_unit")
 ]
 
-# The engine lets only the initial stage's owner (or a central role) create a project;
-# the idea stage's participant (parish_head) is refused in its own parish.
-CREATE_BUG = pytest.mark.xfail(strict=True, reason=(
-    "create_project checks only the initial stage's owner, not its participants: a parish "
-    "head cannot register an idea for their own parish"))
-
-
-def _create_marks(case: Case) -> list[pytest.MarkDecorator]:
-    by_engine = INITIAL.owner in case.roles or any(LEVELS[r] is Level.central for r in case.roles)
-    return [CREATE_BUG] if case.may_create() != by_engine else []
-
-
 def params(op: str, *, when: Callable[[Case], bool] = lambda c: True,
            marks: Callable[[Case], list[pytest.MarkDecorator]] = lambda c: []) -> list[Any]:
     return [pytest.param(c, id=c.id(op), marks=marks(c)) for c in CASES if when(c)]
@@ -245,7 +233,7 @@ def attempt(engine: Engine, case: Case, code: str, allowed: bool,
 # -- the matrix --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", params("create", marks=_create_marks))
+@pytest.mark.parametrize("case", params("create"))
 def test_a_role_creates_a_project_exactly_where_the_rules_allow(
     engine: Engine, case: Case
 ) -> None:
