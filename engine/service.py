@@ -627,13 +627,7 @@ class Engine:
             # Entering a stage anew (a later payment request, a revision) starts its
             # checklist afresh: old ticks must not pass for new work.
             items = list(new_stage.checklist)
-            steps.append(
-                lambda c: c.execute(
-                    checklist.delete().where(
-                        checklist.c.project_id == pid, checklist.c.item.in_(items)
-                    )
-                )
-            )
+            steps.append(lambda c: c.execute(q.CLEAR_CHECKS, {"pid": pid, "items": items}))
         cal = self.calendar(ctx.org)
         dates = {k: dt.date.fromisoformat(v) for k, v in json.loads(row.dates).items()}
         if target != ctx.stage:

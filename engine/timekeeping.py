@@ -50,29 +50,49 @@ def open_plans(conn: Connection, project_id: int, plans: Sequence[Plan], now: dt
             )
 
 
+ALL_KINDS = ("stage", "duty", "handoff")
+_OPEN = and_(deadlines.c.project_id == bindparam("pid"), deadlines.c.closed_at.is_(None))
+_OPEN_OF_KINDS = and_(
+    deadlines.c.project_id == bindparam("pid"),
+    deadlines.c.closed_at.is_(None),
+    deadlines.c.kind.in_(bindparam("kinds", expanding=True)),
+)
+_OPEN_OF_ACTION = and_(_OPEN_OF_KINDS, deadlines.c.action == bindparam("action"))
+_UNFIRED = and_(timers.c.project_id == bindparam("pid"), timers.c.fired_at.is_(None))
+DROP_TIMERS = delete(timers).where(
+    and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN_OF_KINDS)))
+)
+DROP_ACTION_TIMERS = delete(timers).where(
+    and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN_OF_ACTION)))
+)
+DROP_ALL_TIMERS = delete(timers).where(
+    and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN)))
+)
+CLOSE_ALL = update(deadlines).where(_OPEN).values(closed_at=bindparam("now"))
+CLOSE = update(deadlines).where(_OPEN_OF_KINDS).values(closed_at=bindparam("now"))
+CLOSE_ACTION = update(deadlines).where(_OPEN_OF_ACTION).values(closed_at=bindparam("now"))
+
+
 def close(
     conn: Connection,
     project_id: int,
     now: dt.datetime,
     *,
-    kinds: Sequence[str] = ("stage", "duty", "handoff"),
+    kinds: Sequence[str] = ALL_KINDS,
     action: str | None = None,
 ) -> int:
     """Close the project's open deadlines of `kinds` (of one duty when `action` is given)
     and drop their timers that have not fired; returns how many were closed."""
-    cond = and_(
-        deadlines.c.project_id == project_id,
-        deadlines.c.closed_at.is_(None),
-        deadlines.c.kind.in_(kinds),
-    )
-    if action is not None:
-        cond = and_(cond, deadlines.c.action == action)
-    ids = list(conn.execute(select(deadlines.c.id).where(cond)).scalars())
-    if not ids:
-        return 0
-    conn.execute(update(deadlines).where(deadlines.c.id.in_(ids)).values(closed_at=now))
-    conn.execute(delete(timers).where(timers.c.deadline_id.in_(ids), timers.c.fired_at.is_(None)))
-    return len(ids)
+    if action is None and tuple(kinds) == ALL_KINDS:
+        params = {"pid": project_id, "now": now}
+        conn.execute(DROP_ALL_TIMERS, params)
+        return conn.execute(CLOSE_ALL, params).rowcount
+    params = {"pid": project_id, "kinds": list(kinds), "now": now, "action": action}
+    if action is None:
+        conn.execute(DROP_TIMERS, params)
+        return conn.execute(CLOSE, params).rowcount
+    conn.execute(DROP_ACTION_TIMERS, params)
+    return conn.execute(CLOSE_ACTION, params).rowcount
 
 
 def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalendar) -> int:

@@ -39,6 +39,12 @@ ACK_HANDOFF = (
 )
 SELECT_CHECKED = select(checklist.c.item).where(checklist.c.project_id == bindparam("pid"))
 INSERT_CHECK = checklist.insert()
+CLEAR_CHECKS = checklist.delete().where(
+    and_(
+        checklist.c.project_id == bindparam("pid"),
+        checklist.c.item.in_(bindparam("items", expanding=True)),
+    )
+)
 DELETE_CHECK = checklist.delete().where(
     and_(checklist.c.project_id == bindparam("pid"), checklist.c.item == bindparam("item_name"))
 )
