@@ -1,0 +1,456 @@
+"""Shēma benchmarks: every figure is a ratio to a baseline measured in the same run.
+
+    python bench/run.py            # all sections
+    python bench/run.py advance sweep cli bulk postgres   # some of them
+
+Sizes come from the environment (defaults in brackets): SHEMA_BENCH_ADVANCES [3000],
+SHEMA_BENCH_SWEEP_PROJECTS [100000], SHEMA_BENCH_BULK [10000], SHEMA_BENCH_CLI_RUNS [15],
+SHEMA_BENCH_PG [postgresql+psycopg://postgres@127.0.0.1:5432/postgres].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, pool  # noqa: E402
+
+from engine.history import GENESIS, event_hash  # noqa: E402
+from engine.loading import load_org, load_scheme  # noqa: E402
+from engine.service import Engine  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+T0 = dt.datetime(2026, 2, 2, 8, 0, tzinfo=dt.UTC)
+ADVANCES = int(os.environ.get("SHEMA_BENCH_ADVANCES", "3000"))
+SWEEP_PROJECTS = int(os.environ.get("SHEMA_BENCH_SWEEP_PROJECTS", "100000"))
+BULK = int(os.environ.get("SHEMA_BENCH_BULK", "10000"))
+CLI_RUNS = int(os.environ.get("SHEMA_BENCH_CLI_RUNS", "15"))
+PG = os.environ.get("SHEMA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PROJECTS = 20  # the advance loops cycle over this many projects
+
+rows: list[tuple[str, str, str, str]] = []
+
+
+def report(section: str, what: str, value: str, ratio: str) -> None:
+    rows.append((section, what, value, ratio))
+    print(f"  {what:<58} {value:>16}  {ratio}", flush=True)
+
+
+def setup_engine(url: str) -> tuple[Engine, list[str]]:
+    db = Database(url)
+    upgrade(db)
+    engine = Engine(db)
+    bench = ROOT / "bench"
+    load_org(engine, (bench / "org.yaml").read_text(), "org.yaml", actor="admin", now=T0)
+    load_scheme(engine, (bench / "scheme.yaml").read_text(), "scheme.yaml", actor="admin", now=T0)
+    codes = [
+        engine.create_project(title=f"p{i}", unit="town", actor="w", now=T0).code
+        for i in range(PROJECTS)
+    ]
+    return engine, codes
+
+
+def engine_advances(engine: Engine, codes: list[str], n: int) -> float:
+    """Advances per second through the service API (send/back between two stages)."""
+    start = time.perf_counter()
+    for i in range(n):
+        code = codes[i % len(codes)]
+        action = "send" if (i // len(codes)) % 2 == 0 else "back"
+        engine.advance(code, action, actor="w", now=T0 + dt.timedelta(seconds=i))
+    return n / (time.perf_counter() - start)
+
+
+# -- the fair limit: the same statements one advance issues, on the bare driver ----------
+
+SQL = {
+    "select": "SELECT projects.*, (SELECT max(org_versions.id) FROM org_versions) "
+    "FROM projects WHERE projects.code = {p}",
+    "cas": "UPDATE projects SET stage={p}, stage_entered_at={p}, hold_since=NULL, "
+    "hold_reason=NULL, version={p}, head_seq={p}, head_hash={p} WHERE id={p} AND version={p}",
+    "history": "INSERT INTO history (project_id, seq, at, actor_id, kind, action, from_stage, "
+    "to_stage, comment, refs, data, prev_hash, hash) VALUES "
+    "({p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p})",
+    "drop_timers": "DELETE FROM timers WHERE project_id={p} AND fired_at IS NULL AND "
+    "deadline_id IN (SELECT id FROM deadlines WHERE project_id={p} AND closed_at IS NULL)",
+    "close": "UPDATE deadlines SET closed_at={p} WHERE project_id={p} AND closed_at IS NULL",
+    "deadline": "INSERT INTO deadlines (project_id, kind, stage, action, opened_at, due_at) "
+    "VALUES ({p},{p},{p},NULL,{p},{p}) RETURNING id",
+    "timer": "INSERT INTO timers (deadline_id, project_id, step, role, fire_at) "
+    "VALUES ({p},{p},{p},{p},{p})",
+}
+
+
+def raw_advances(
+    connect: Callable[[], Any],
+    placeholder: str,
+    begin: str | None,
+    n: int,
+    stamp: Callable[[dt.datetime], Any],
+) -> float:
+    """Advances per second doing exactly the statements above, prepared, on one connection."""
+    sql = {k: v.format(p=placeholder) for k, v in SQL.items()}
+    conn = connect()
+    cur = conn.cursor()
+    state: dict[str, tuple[int, str, int, int, str]] = {}
+    cur.execute("SELECT code, id, stage, version, head_seq, head_hash FROM projects")
+    for code, pid, stage, version, seq, head in cur.fetchall():
+        state[code] = (pid, stage, version, seq, head)
+    codes = sorted(state)
+    start = time.perf_counter()
+    for i in range(n):
+        code = codes[i % len(codes)]
+        now = T0 + dt.timedelta(days=400, seconds=i)
+        if begin:
+            cur.execute(begin)
+        cur.execute(sql["select"], (code,))
+        row = cur.fetchone()
+        if i == 0:
+            names = [d[0] for d in cur.description]
+            at = {k: names.index(k) for k in ("id", "stage", "version", "head_seq", "head_hash")}
+        pid, stage, version = row[at["id"]], row[at["stage"]], row[at["version"]]
+        seq, head = row[at["head_seq"]], row[at["head_hash"]]
+        target = "review" if stage == "draft" else "draft"
+        event = {
+            "project_id": pid,
+            "seq": seq + 1,
+            "at": now,
+            "actor_id": "w",
+            "kind": "advanced",
+            "action": "send",
+            "from_stage": stage,
+            "to_stage": target,
+            "comment": None,
+            "refs": "[]",
+            "data": "{}",
+            "prev_hash": head,
+        }
+        digest = event_hash(event)
+        cur.execute(sql["cas"], (target, stamp(now), version + 1, seq + 1, digest, pid, version))
+        cur.execute(
+            sql["history"],
+            (
+                pid,
+                seq + 1,
+                stamp(now),
+                "w",
+                "advanced",
+                "send",
+                stage,
+                target,
+                None,
+                "[]",
+                "{}",
+                head,
+                digest,
+            ),
+        )
+        cur.execute(sql["drop_timers"], (pid, pid))
+        cur.execute(sql["close"], (stamp(now), pid))
+        due = now + dt.timedelta(days=7)
+        cur.execute(sql["deadline"], (pid, "stage", target, stamp(now), stamp(due)))
+        did = cur.fetchone()[0]
+        cur.executemany(
+            sql["timer"],
+            [
+                (did, pid, "reminder0", None, stamp(due - dt.timedelta(days=1))),
+                (did, pid, "overdue", None, stamp(due)),
+                (did, pid, "escalation0", "boss", stamp(due + dt.timedelta(days=1))),
+            ],
+        )
+        conn.commit()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return n / elapsed
+
+
+def sqlite_stamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def section_advance(tmp: Path) -> None:
+    print("\n1. Advance throughput, SQLite (WAL, synchronous=NORMAL)")
+    url = f"sqlite:///{tmp / 'advance.db'}"
+    engine, codes = setup_engine(url)
+    engine_advances(engine, codes, 10 * PROJECTS)  # warm caches (ends where it began)
+    shema = engine_advances(engine, codes, ADVANCES)
+    engine.db.dispose()
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(tmp / "advance.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    fair = raw_advances(connect, "?", "BEGIN IMMEDIATE", ADVANCES, sqlite_stamp)
+    from bench.naive import steps_per_second
+
+    naive = steps_per_second(tmp / "naive.db", ADVANCES, PROJECTS)
+    report("advance", "raw sqlite3, same statements (fair limit)", f"{fair:,.0f}/s", "1.00")
+    report("advance", "Shēma Engine.advance", f"{shema:,.0f}/s", f"{shema / fair:.2f} × fair limit")
+    report(
+        "advance",
+        "transitions + ORM, UPDATE + INSERT only (naive)",
+        f"{naive:,.0f}/s",
+        f"Shēma = {shema / naive:.2f} × naive",
+    )
+
+
+def section_postgres() -> None:
+    print("\n2. Advance throughput, PostgreSQL")
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    name = f"shema_bench_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"CREATE DATABASE {name}")
+    except Exception as exc:
+        print(f"  skipped: PostgreSQL unreachable ({type(exc).__name__})")
+        return
+    url = PG.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        engine, codes = setup_engine(url)
+        engine_advances(engine, codes, 10 * PROJECTS)
+        shema = engine_advances(engine, codes, ADVANCES)
+        engine.db.dispose()
+        import psycopg
+
+        def connect() -> Any:
+            return psycopg.connect(
+                url.replace("postgresql+psycopg", "postgresql"), prepare_threshold=0
+            )
+
+        fair = raw_advances(connect, "%s", None, ADVANCES, lambda v: v)
+        report("postgres", "raw psycopg, same statements (fair limit)", f"{fair:,.0f}/s", "1.00")
+        report(
+            "postgres",
+            "Shēma Engine.advance",
+            f"{shema:,.0f}/s",
+            f"{shema / fair:.2f} × fair limit",
+        )
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def child(code: str) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter; it prints JSON; add its peak memory (MB)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+SWEEP_SETUP = r"""
+import datetime as dt, sqlite3, sys, json
+sys.path.insert(0, ".")
+from bench.run import setup_engine, sqlite_stamp, T0
+path, n = sys.argv[1], int(sys.argv[2])
+"""
+
+
+def populate_sweep(path: Path, n: int) -> dt.datetime:
+    """n active projects, each with a stage deadline and three timers; 1 % of them due."""
+    engine, _ = setup_engine(f"sqlite:///{path}")
+    engine.db.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("BEGIN")
+    cur = conn.cursor()
+    svid = cur.execute("SELECT max(id) FROM scheme_versions").fetchone()[0]
+    now = T0 + dt.timedelta(days=30)
+    far = T0 + dt.timedelta(days=400)
+    due_every = 100
+    for i in range(n):
+        pid = 1000 + i
+        cur.execute(
+            "INSERT INTO projects (id, code, title, unit_id, scheme_version_id, stage, "
+            "stage_entered_at, version, created_at, head_seq, head_hash) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                pid,
+                f"BEN-X-{i:06d}",
+                f"p{i}",
+                "town",
+                svid,
+                "draft",
+                sqlite_stamp(T0),
+                1,
+                sqlite_stamp(T0),
+                0,
+                GENESIS,
+            ),
+        )
+        due = T0 + dt.timedelta(days=20) if i % due_every == 0 else far
+        cur.execute(
+            "INSERT INTO deadlines (project_id, kind, stage, opened_at, due_at) VALUES (?,?,?,?,?)",
+            (pid, "stage", "draft", sqlite_stamp(T0), sqlite_stamp(due)),
+        )
+        did = cur.lastrowid
+        cur.executemany(
+            "INSERT INTO timers (deadline_id, project_id, step, role, fire_at) VALUES (?,?,?,?,?)",
+            [
+                (did, pid, "reminder0", None, sqlite_stamp(due - dt.timedelta(days=1))),
+                (did, pid, "overdue", None, sqlite_stamp(due)),
+                (did, pid, "escalation0", "boss", sqlite_stamp(due + dt.timedelta(days=365))),
+            ],
+        )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    return now
+
+
+def section_sweep(tmp: Path) -> None:
+    print(f"\n3. Sweep over {SWEEP_PROJECTS:,} active projects, 1 % due (SQLite)")
+    path = tmp / "sweep.db"
+    now = populate_sweep(path, SWEEP_PROJECTS)
+    query = (
+        "SELECT timers.id, timers.step, deadlines.id, projects.id FROM timers "
+        "JOIN deadlines ON deadlines.id = timers.deadline_id "
+        "JOIN projects ON projects.id = timers.project_id "
+        "WHERE timers.fired_at IS NULL AND timers.fire_at <= ? AND deadlines.closed_at IS NULL "
+        "AND deadlines.paused_at IS NULL ORDER BY timers.fire_at, timers.id"
+    )
+    conn = sqlite3.connect(path)
+    start = time.perf_counter()
+    due = conn.execute(query, (sqlite_stamp(now),)).fetchall()
+    raw = time.perf_counter() - start
+    conn.close()
+    code = f"""
+import datetime as dt, json, resource, sys, time
+sys.path.insert(0, ".")
+from engine.service import Engine
+from engine.sweep import _claim, sweep
+from storage.database import Database
+db = Database("sqlite:///{path}")
+engine = Engine(db)
+now = dt.datetime.fromisoformat("{now.isoformat()}")
+with db.read() as conn:
+    t = time.perf_counter(); found = _claim(conn, now, 10**9); claim = time.perf_counter() - t
+t = time.perf_counter(); report = sweep(engine, now); full = time.perf_counter() - t
+print(json.dumps({{"claim": claim, "found": len(found), "full": full, "fired": report.fired,
+                  "messages": report.messages,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    got = child(code)
+    report("sweep", f"raw indexed query: {len(due):,} due timers", f"{raw * 1000:,.1f} ms", "1.00")
+    report(
+        "sweep",
+        "Shēma claim query (the same rows through Core)",
+        f"{got['claim'] * 1000:,.1f} ms",
+        f"{got['claim'] / raw:.2f} × query",
+    )
+    report(
+        "sweep",
+        f"Shēma full sweep: {got['fired']:,} fired, {got['messages']:,} messages",
+        f"{got['full'] * 1000:,.0f} ms",
+        f"{got['full'] / raw:.1f} × query",
+    )
+    report("sweep", "peak memory of the sweeping process", f"{got['rss']:.0f} MB", "")
+
+
+def section_cli(tmp: Path) -> None:
+    print("\n4. CLI latency of a read command (SQLite)")
+    url = f"sqlite:///{tmp / 'cli.db'}"
+    engine, codes = setup_engine(url)
+    engine.db.dispose()
+    shema = str(Path(sys.executable).with_name("shema"))
+
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(CLI_RUNS):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, cwd=tmp)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    floor = best([sys.executable, "-c", "import sqlalchemy.orm"])
+    show = best([shema, "--db", url, "--as", "w", "project", "show", codes[0]])
+    report("cli", "python -c 'import sqlalchemy.orm' (floor)", f"{floor * 1000:,.0f} ms", "1.00")
+    report(
+        "cli", "shema project show CODE", f"{show * 1000:,.0f} ms", f"{show / floor:.2f} × floor"
+    )
+
+
+def section_bulk(tmp: Path) -> None:
+    print(f"\n5. Bulk: {BULK:,} projects created and walked through 5 stages (SQLite)")
+    path = tmp / "bulk.db"
+    code = f"""
+import datetime as dt, json, resource, sys, time
+sys.path.insert(0, ".")
+from bench.run import setup_engine, T0
+engine, _ = setup_engine("sqlite:///{path}")
+t = time.perf_counter()
+codes = [engine.create_project(title=f"b{{i}}", unit="town", actor="w", now=T0).code
+         for i in range({BULK})]
+created = time.perf_counter() - t
+t = time.perf_counter()
+for step, action in enumerate(["send", "back", "send", "back", "finish"]):
+    for i, code in enumerate(codes):
+        engine.advance(code, action, actor="w", now=T0 + dt.timedelta(minutes=step, microseconds=i))
+walked = time.perf_counter() - t
+print(json.dumps({{"created": created, "walked": walked,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    got = child(code)
+    floor = child(
+        "import json, resource; import sqlalchemy.orm, transitions, pydantic; "
+        "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF)"
+        ".ru_maxrss / 1024}))"
+    )
+    report("bulk", f"create {BULK:,} projects", f"{BULK / got['created']:,.0f}/s", "")
+    report(
+        "bulk", f"{5 * BULK:,} advances (5 per project)", f"{5 * BULK / got['walked']:,.0f}/s", ""
+    )
+    report(
+        "bulk",
+        "peak memory (vs bare imports)",
+        f"{got['rss']:.0f} MB",
+        f"{got['rss'] / floor['rss']:.2f} × {floor['rss']:.0f} MB",
+    )
+
+
+SECTIONS = {
+    "advance": section_advance,
+    "postgres": section_postgres,
+    "sweep": section_sweep,
+    "cli": section_cli,
+    "bulk": section_bulk,
+}
+
+
+def main(argv: list[str]) -> None:
+    chosen = argv or list(SECTIONS)
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown sections: {', '.join(unknown)} (choose from {', '.join(SECTIONS)})")
+    print(
+        f"Shēma benchmarks — Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} cores; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in chosen:
+            if name == "postgres":
+                section_postgres()
+            else:
+                SECTIONS[name](Path(tmp))  # type: ignore[call-arg]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
