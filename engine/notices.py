@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.messages import render
 from engine.permissions import OrgIndex
@@ -94,6 +93,8 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert outbox rows, skipping keys that exist already; returns how many were new."""
     if not rows:
         return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.key])
     created = 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import (
     checklist,
@@ -57,6 +56,8 @@ SCHEME_BY_ID = select(scheme_versions).where(scheme_versions.c.id == bindparam("
 def next_code_number(conn: Connection, prefix: str, year: int) -> int:
     """Atomically take the next number of the (prefix, year) counter, in the caller's
     transaction (an upsert on its row, never max()+1)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(code_counters)

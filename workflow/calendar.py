@@ -14,9 +14,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from workflow.labels import text
 from workflow.org import CalendarOverrides
@@ -50,12 +49,14 @@ class WorkingCalendar:
         self.country = country
         self.zone = ZoneInfo(timezone)
         self.overrides = overrides or CalendarOverrides()
-        self._national: dict[str, holidays.HolidayBase] = {}
+        self._national: dict[str, Any] = {}
         self._working: dict[dt.date, bool] = {}
 
-    def national(self, lang: str = "lv") -> holidays.HolidayBase:
+    def national(self, lang: str = "lv") -> Any:
         """The `holidays` calendar (all years on demand) in a label language."""
         if lang not in self._national:
+            import holidays  # imported when first needed: it is slow to import
+
             self._national[lang] = holidays.country_holidays(
                 self.country, language=_HOLIDAY_LANG.get(lang, lang)
             )
