@@ -169,8 +169,11 @@ class Engine:
 
     # -- reading --------------------------------------------------------------------
 
-    def _row(self, conn: Connection, code: str) -> Row[Any]:
-        row = conn.execute(q.SELECT_PROJECT, {"code": code}).first()
+    def _row(self, conn: Connection, code: str, *, lock: bool = False) -> Row[Any]:
+        """The project row; with `lock` (writes on PostgreSQL) the row is locked, so the
+        version check and every later read see the latest committed state."""
+        stmt = q.SELECT_PROJECT_FOR_UPDATE if lock and not self.db.is_sqlite else q.SELECT_PROJECT
+        row = conn.execute(stmt, {"code": code}).first()
         if row is None:
             raise NotFound(f"no project {code!r}", project=code)
         return row
@@ -272,9 +275,7 @@ class Engine:
         if next_due is not None:
             cal = self.calendar(org)
             if now is not None:
-                days_left = cal.working_days_between(
-                    cal.local_date(now), cal.local_date(next_due)
-                )
+                days_left = cal.working_days_between(cal.local_date(now), cal.local_date(next_due))
         return ProjectView(
             id=row.id,
             code=row.code,
@@ -385,6 +386,10 @@ class Engine:
                     continue
                 missing = [i for i in action.requires if i not in checked]
                 blocked = [f"missing checklist item {i}" for i in missing]
+                if action.gates:
+                    from engine.planning import missing_gates
+
+                    blocked += missing_gates(conn, ctx.row.id, action.gates)
                 if ctx.row.handoff_since is not None:
                     blocked.insert(0, "the handoff is not acknowledged yet")
                 out.append(
@@ -439,7 +444,7 @@ class Engine:
     ) -> Outcome:
         now = _aware(now)
         with self.db.write() as conn:
-            ctx = self._ctx(conn, self._row(conn, code), actor)
+            ctx = self._ctx(conn, self._row(conn, code, lock=True), actor)
             row = ctx.row
             if expect_version is not None and expect_version != row.version:
                 raise Conflict(
@@ -575,6 +580,17 @@ class Engine:
                     raise NotAllowed(
                         f"{ctx.actor} may not take {action!r} on {ctx.code}: checklist items "
                         f"not ticked: {', '.join(missing)}",
+                        actor=ctx.actor,
+                        project=ctx.code,
+                        action=action,
+                    )
+            if spec.gates:
+                from engine.planning import missing_gates  # planning imports this module
+
+                unmet = missing_gates(conn, ctx.row.id, spec.gates)
+                if unmet:
+                    raise NotAllowed(
+                        f"{ctx.actor} may not take {action!r} on {ctx.code}: {'; '.join(unmet)}",
                         actor=ctx.actor,
                         project=ctx.code,
                         action=action,

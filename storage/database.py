@@ -37,6 +37,21 @@ class Database:
     """One database: an SQLAlchemy engine plus the right way to open transactions on it."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            parsed = make_url(url)
+            parsed.get_dialect()
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+            raise EnvironmentProblem(
+                f"cannot use the database URL {url.split('@')[-1]!r}: {exc}; expected e.g. "
+                "sqlite:///shema.db or postgresql+psycopg://user@host/dbname"
+            ) from None
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise EnvironmentProblem(
+                f"Shēma runs on SQLite or PostgreSQL, not {parsed.get_backend_name()}"
+            )
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:

@@ -25,6 +25,8 @@ SELECT_PROJECT = select(
     select(func.max(org_versions.c.id)).scalar_subquery().label("org_version"),
 ).where(projects.c.code == bindparam("code"))
 
+SELECT_PROJECT_FOR_UPDATE = SELECT_PROJECT.with_for_update(of=projects)
+
 CAS_PROJECT = update(projects).where(
     and_(projects.c.id == bindparam("pid"), projects.c.version == bindparam("old_version"))
 )

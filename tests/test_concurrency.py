@@ -3,13 +3,15 @@ PostgreSQL: compare-and-set lets exactly one writer win per version, the losers 
 Conflict (nothing else), and the hash chains stay whole.
 
 Sizes: SHEMA_STRESS_PROCS processes (default 4) × SHEMA_STRESS_ATTEMPTS attempts each
-(default 25)."""
+(default 25). The worker processes are started once ("spawn": nothing inherited) and
+shared by the tests of this module, because starting them costs more than the races."""
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -30,16 +32,17 @@ from workflow.errors import Conflict, NotAllowed
 
 PROCS = int(os.environ.get("SHEMA_STRESS_PROCS", "4"))
 ATTEMPTS = int(os.environ.get("SHEMA_STRESS_ATTEMPTS", "25"))
+POOL = max(PROCS, 2)  # the advance race needs two
 COORDINATOR = "ilze.kalnina"
 SPECIALIST = "liga.ozolina"  # parish_specialist in krapes_pagasts
 T0 = dt.datetime(2026, 2, 2, 8, 0, tzinfo=dt.UTC)
-START_TIMEOUT = 60.0  # seconds a worker waits for the others to be ready: a hang, not a pause
+START_TIMEOUT = 60.0  # how long a worker waits for the others: a hang, not a pause
 
 
 # -- what runs in the worker processes (module level, so "spawn" can import it) -------------
 
 
-_start: Any = None
+_start: Any = None  # a Barrier of POOL parties, reused round after round
 
 
 def _ready(barrier: Any) -> None:
@@ -49,8 +52,8 @@ def _ready(barrier: Any) -> None:
 
 @dataclass
 class Tally:
-    """What one worker saw: each win as (code, version it expected, comment), how many
-    conflicts, and every other exception as (type name, message)."""
+    """What one worker saw: each win as (code, version it expected, note), how many
+    Conflicts and NotAlloweds, and every other exception as (type name, message)."""
 
     wins: list[tuple[str, int, str]] = field(default_factory=list)
     conflicts: int = 0
@@ -58,14 +61,28 @@ class Tally:
     unexpected: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _engine_ready(url: str, warm: Callable[[Engine], object]) -> Engine:
+    """An Engine on `url`, its caches and connection warmed by `warm`, returned once every
+    worker of the round is ready, so that they start writing together."""
+    engine = Engine(Database(url))
+    try:
+        warm(engine)
+    finally:
+        _start.wait(START_TIMEOUT)  # even on failure: the others must not wait in vain
+    return engine
+
+
+def _idle(url: str, worker: int) -> Tally:
+    """A worker without a job this round (the barrier counts every worker)."""
+    _start.wait(START_TIMEOUT)
+    return Tally()
+
+
 def _write_attempts(url: str, worker: int, codes: list[str], attempts: int, kind: str) -> Tally:
     """Look at a project, then write to it expecting the version seen; `attempts` times."""
-    db = Database(url)
-    engine = Engine(db)
+    engine = _engine_ready(url, lambda e: e.project(codes[0], actor=SPECIALIST))
     tally = Tally()
     try:
-        engine.project(codes[0], actor=SPECIALIST)  # warm caches and connection first
-        _start.wait(START_TIMEOUT)
         for n in range(attempts):
             code = codes[(worker + n) % len(codes)]
             now = T0 + dt.timedelta(seconds=worker * 1000 + n)
@@ -94,27 +111,20 @@ def _write_attempts(url: str, worker: int, codes: list[str], attempts: int, kind
             except Exception as exc:  # the point: any other type is a finding
                 tally.unexpected.append((type(exc).__name__, str(exc)))
     finally:
-        db.dispose()
+        engine.db.dispose()
     return tally
 
 
 def _advance_all(url: str, worker: int, codes: list[str]) -> Tally:
     """Submit the idea of every project, without an expected version; odd workers go
-    through the projects backwards, so the two meet somewhere in the middle."""
-    db = Database(url)
-    engine = Engine(db)
+    through the projects backwards, so that two workers meet somewhere in the middle."""
+    engine = _engine_ready(url, lambda e: e.project(codes[0], actor=SPECIALIST))
     tally = Tally()
     try:
-        engine.project(codes[0], actor=SPECIALIST)  # warm caches and connection first
-        _start.wait(START_TIMEOUT)
         for n, code in enumerate(codes if worker % 2 == 0 else codes[::-1]):
+            now = T0 + dt.timedelta(hours=1, seconds=worker * 100 + n)
             try:
-                out = engine.advance(
-                    code,
-                    "submit_idea",
-                    actor=SPECIALIST,
-                    now=T0 + dt.timedelta(hours=1, seconds=worker * 100 + n),
-                )
+                out = engine.advance(code, "submit_idea", actor=SPECIALIST, now=now)
                 tally.wins.append((code, out.version - 1, "advanced"))
             except Conflict:
                 tally.conflicts += 1
@@ -123,18 +133,15 @@ def _advance_all(url: str, worker: int, codes: list[str]) -> Tally:
             except Exception as exc:
                 tally.unexpected.append((type(exc).__name__, str(exc)))
     finally:
-        db.dispose()
+        engine.db.dispose()
     return tally
 
 
 def _create_projects(url: str, worker: int, count: int) -> Tally:
-    """Create `count` projects; each code is recorded as a win."""
-    db = Database(url)
-    engine = Engine(db)
+    """Create `count` projects; each new code is recorded as a win."""
+    engine = _engine_ready(url, lambda e: e.list_projects(actor=SPECIALIST))
     tally = Tally()
     try:
-        engine.list_projects(actor=SPECIALIST)  # warm caches and connection first
-        _start.wait(START_TIMEOUT)
         for n in range(count):
             try:
                 out = engine.create_project(
@@ -147,23 +154,34 @@ def _create_projects(url: str, worker: int, count: int) -> Tally:
             except Exception as exc:
                 tally.unexpected.append((type(exc).__name__, str(exc)))
     finally:
-        db.dispose()
+        engine.db.dispose()
     return tally
 
 
-def _in_processes(procs: int, job: Callable[..., Tally], *args: Any) -> list[Tally]:
-    """Run `job(url, worker, ...)` in `procs` fresh ("spawn") processes that start writing
-    together."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(procs)
-    with ProcessPoolExecutor(
-        procs, mp_context=ctx, initializer=_ready, initargs=(barrier,)
-    ) as pool:
-        futures = [pool.submit(job, args[0], worker, *args[1:]) for worker in range(procs)]
-        return [f.result(timeout=120) for f in futures]
-
-
 # -- set-up in the test process ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[ProcessPoolExecutor]:
+    """POOL worker processes started with "spawn", sharing one start barrier."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        POOL, mp_context=ctx, initializer=_ready, initargs=(ctx.Barrier(POOL),)
+    ) as pool:
+        yield pool
+
+
+def race(
+    pool: ProcessPoolExecutor, procs: int, job: Callable[..., Tally], url: str, *rest: Any
+) -> list[Tally]:
+    """Run `job(url, worker, *rest)` for worker 0..procs-1, each in its own process, all
+    starting together; their tallies."""
+    jobs = [(job, (url, worker, *rest)) for worker in range(procs)]
+    jobs += [(_idle, (url, worker)) for worker in range(procs, POOL)]
+    # Every worker blocks at the barrier until all POOL have a job, so no process can
+    # take two jobs of one round.
+    futures = [pool.submit(fn, *fn_args) for fn, fn_args in jobs]
+    return [f.result(timeout=180) for f in futures][:procs]
 
 
 def _shipped(name: str) -> str:
@@ -192,13 +210,14 @@ def _new_projects(engine: Engine, count: int, *, ready: bool = False) -> list[st
             for item in ("problem_statement", "estimated_cost"):
                 engine.check(code, item, actor=SPECIALIST, now=T0)
         codes.append(code)
+    engine.db.dispose()  # the workers must not find a connection of ours in the way
     return codes
 
 
 def _heads(engine: Engine) -> dict[str, tuple[int, int, int]]:
     """Per project code: (version, head_seq, number of history rows)."""
     with engine.db.read() as conn:
-        counts = dict(
+        counts: dict[int, int] = dict(
             conn.execute(
                 select(history.c.project_id, func.count()).group_by(history.c.project_id)
             ).all()
@@ -211,17 +230,8 @@ def _heads(engine: Engine) -> dict[str, tuple[int, int, int]]:
         }
 
 
-def _comments(engine: Engine, code: str) -> list[str]:
-    return [
-        e.comment or "" for e in engine.history(code, actor=COORDINATOR) if e.kind == "commented"
-    ]
-
-
-# -- the tests -------------------------------------------------------------------------------
-
-
 def _assert_one_win_per_version(
-    setup: tuple[str, Engine], kind: str
+    pool: ProcessPoolExecutor, setup: tuple[str, Engine], kind: str
 ) -> tuple[Engine, list[str], list[Tally]]:
     """Race PROCS × ATTEMPTS `kind` writes over three projects; check that only Conflict
     refused anything, that no two writers won the same version, and that versions, heads,
@@ -229,14 +239,15 @@ def _assert_one_win_per_version(
     url, engine = setup
     codes = _new_projects(engine, 3)
     before = _heads(engine)
-    engine.db.dispose()  # the workers must not inherit a connection
 
-    tallies = _in_processes(PROCS, _write_attempts, url, codes, ATTEMPTS, kind)
+    tallies = race(pool, PROCS, _write_attempts, url, codes, ATTEMPTS, kind)
 
     assert [t.unexpected for t in tallies] == [[]] * PROCS
     wins = [w for t in tallies for w in t.wins]
     assert len(wins) + sum(t.conflicts for t in tallies) == PROCS * ATTEMPTS
     assert wins, "nobody won: the race tested nothing"
+    if PROCS > 1:
+        assert sum(t.conflicts for t in tallies), "nobody lost: the writers never overlapped"
     per_version = Counter((code, version) for code, version, _ in wins)
     assert [key for key, n in per_version.items() if n > 1] == []
     after = _heads(engine)
@@ -252,24 +263,24 @@ def _assert_one_win_per_version(
     return engine, codes, tallies
 
 
+# -- the races -------------------------------------------------------------------------------
+
+
 def test_concurrent_comments_with_an_expected_version_win_exactly_once_per_version(
-    setup: tuple[str, Engine],
+    workers: ProcessPoolExecutor, setup: tuple[str, Engine]
 ) -> None:
-    engine, codes, tallies = _assert_one_win_per_version(setup, "comment")
+    engine, codes, tallies = _assert_one_win_per_version(workers, setup, "comment")
 
     for code in codes:  # and each winner's comment is in the history, once
         won = sorted(note for t in tallies for c, _, note in t.wins if c == code)
-        assert sorted(_comments(engine, code)) == won
+        history_ = engine.history(code, actor=COORDINATOR)
+        assert sorted(e.comment or "" for e in history_ if e.kind == "commented") == won
 
 
-# On PostgreSQL this race also turns up the bug that the xfail test below shows
-# deterministically (NotAllowed "already ticked" instead of Conflict); run it there too
-# once that is fixed.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_concurrent_ticks_and_unticks_with_an_expected_version_win_exactly_once_per_version(
-    setup: tuple[str, Engine],
+    workers: ProcessPoolExecutor, setup: tuple[str, Engine]
 ) -> None:
-    engine, codes, _ = _assert_one_win_per_version(setup, "toggle")
+    engine, codes, _ = _assert_one_win_per_version(workers, setup, "toggle")
 
     for code in codes:
         kinds = Counter(e.kind for e in engine.history(code, actor=COORDINATOR))
@@ -277,13 +288,12 @@ def test_concurrent_ticks_and_unticks_with_an_expected_version_win_exactly_once_
 
 
 def test_two_processes_racing_to_submit_the_same_idea_advance_it_once(
-    setup: tuple[str, Engine],
+    workers: ProcessPoolExecutor, setup: tuple[str, Engine]
 ) -> None:
     url, engine = setup
     codes = _new_projects(engine, 10, ready=True)
-    engine.db.dispose()
 
-    tallies = _in_processes(2, _advance_all, url, codes)
+    tallies = race(workers, 2, _advance_all, url, codes)
 
     assert [t.unexpected for t in tallies] == [[], []]
     assert sorted(c for t in tallies for c, _, _ in t.wins) == codes
@@ -295,53 +305,61 @@ def test_two_processes_racing_to_submit_the_same_idea_advance_it_once(
     assert verify(engine.db).ok
 
 
-# -- a deterministic interleaving on PostgreSQL ----------------------------------------------
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotAllowed,
-    reason=(
-        "PostgreSQL READ COMMITTED: _write reads the project row and the checklist in separate "
-        "snapshots, so a stale check sees the other writer's tick and says 'already ticked' "
-        "(NotAllowed) instead of Conflict"
-    ),
-)
-def test_a_stale_check_on_postgresql_is_a_conflict_even_when_the_other_write_commits_midway(
-    setup: tuple[str, Engine],
+def test_concurrent_creators_get_distinct_consecutive_codes(
+    workers: ProcessPoolExecutor, setup: tuple[str, Engine]
 ) -> None:
-    url, engine = setup
-    (code,) = _new_projects(engine, 1)
-    seen = engine.project(code, actor=SPECIALIST).version
-    other = Engine(Database(url))
-    fired: list[int] = []
-
-    def other_writer_commits_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # Inside our write, after it has read the project row (still at `seen`) and just
-        # before it reads the checklist: another person ticks the same item and commits.
-        if not fired and statement.lstrip().upper().startswith("SELECT checklist.item".upper()):
-            fired.append(1)
-            other.check(code, "problem_statement", actor=SPECIALIST, now=T0, expect_version=seen)
-
-    event.listen(engine.db.engine, "before_cursor_execute", other_writer_commits_first)
-    try:
-        with pytest.raises(Conflict):
-            engine.check(code, "problem_statement", actor=SPECIALIST, now=T0, expect_version=seen)
-    finally:
-        event.remove(engine.db.engine, "before_cursor_execute", other_writer_commits_first)
-        other.db.dispose()
-    assert fired == [1]
-
-
-def test_concurrent_creators_get_distinct_consecutive_codes(setup: tuple[str, Engine]) -> None:
     url, engine = setup
     engine.db.dispose()
     each = max(1, ATTEMPTS // 5)
 
-    tallies = _in_processes(PROCS, _create_projects, url, each)
+    tallies = race(workers, PROCS, _create_projects, url, each)
 
     assert [t.unexpected for t in tallies] == [[]] * PROCS
     codes = sorted(code for t in tallies for code, _, _ in t.wins)
     assert codes == [f"OGR-2026-{n:04d}" for n in range(1, PROCS * each + 1)]
     assert sorted(_heads(engine)) == codes
+    assert verify(engine.db).ok
+
+
+# -- a deterministic interleaving on PostgreSQL ----------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_write_arriving_midway_waits_and_then_gets_a_conflict(
+    setup: tuple[str, Engine],
+) -> None:
+    # The project row is locked from the first read of a write, so another writer that
+    # arrives while the first is between its reads waits for it, then finds its version
+    # stale: a Conflict, never a rule refusal computed from a half-old view.
+    url, engine = setup
+    (code,) = _new_projects(engine, 1)
+    seen = engine.project(code, actor=SPECIALIST).version
+    other = Engine(Database(url))
+    outcome: list[BaseException | str] = []
+
+    def second_writer() -> None:
+        try:
+            other.check(code, "problem_statement", actor=SPECIALIST, now=T0, expect_version=seen)
+            outcome.append("won")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=second_writer)
+
+    def start_the_other_writer_midway(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if (
+            not thread.is_alive()
+            and not outcome
+            and statement.lstrip().upper().startswith("SELECT CHECKLIST.ITEM")
+        ):
+            thread.start()
+
+    event.listen(engine.db.engine, "before_cursor_execute", start_the_other_writer_midway)
+    try:
+        engine.check(code, "problem_statement", actor=SPECIALIST, now=T0, expect_version=seen)
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", start_the_other_writer_midway)
+    thread.join(timeout=START_TIMEOUT)
+    other.db.dispose()
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
