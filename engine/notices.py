@@ -62,6 +62,7 @@ def message_rows(
     key: str,
     project_id: int | None,
     now: dt.datetime,
+    deadline_id: int | None = None,
     context_for: Any,
 ) -> list[dict[str, Any]]:
     """One outbox row per recipient; `context_for(lang)` gives the template context."""
@@ -76,6 +77,7 @@ def message_rows(
             {
                 "key": f"{key}:{pid}",
                 "project_id": project_id,
+                "deadline_id": deadline_id,
                 "recipient_id": pid,
                 "kind": kind,
                 "subject": subject,
@@ -96,10 +98,14 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.key])
+    stmt = (
+        dialect.insert(outbox)
+        .on_conflict_do_nothing(index_elements=[outbox.c.key])
+        .returning(outbox.c.id)
+    )
     created = 0
-    for row in rows:  # one statement per row: rowcount tells what was new
-        created += conn.execute(stmt, row).rowcount
+    for row in rows:  # one statement per row: what it returns tells whether it was new
+        created += len(conn.execute(stmt, row).all())
     return created
 
 

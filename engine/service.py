@@ -707,6 +707,10 @@ class Engine:
                 )
         if plans:
             steps.append(lambda c: timekeeping.open_plans(c, pid, plans, now))
+            if row.hold_since is not None and target == ctx.stage:
+                # A duty done while on hold: its next occurrence waits for the resume too.
+                cal_ = cal
+                steps.append(lambda c: timekeeping.pause(c, pid, now, cal_))
         if notices:
             steps.append(lambda c: enqueue(c, notices))
 

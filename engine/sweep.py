@@ -143,6 +143,7 @@ def _fire(
         key=f"deadline:{timer.deadline_id}:{step}",
         project_id=row.id,
         now=now,
+        deadline_id=timer.deadline_id,
         context_for=context,
     )
     report.messages += enqueue(conn, rows)

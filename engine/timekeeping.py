@@ -57,7 +57,7 @@ _OPEN_OF_KINDS = and_(
     deadlines.c.closed_at.is_(None),
     deadlines.c.kind.in_(bindparam("kinds", expanding=True)),
 )
-_OPEN_OF_ACTION = and_(_OPEN_OF_KINDS, deadlines.c.action == bindparam("action"))
+_OPEN_OF_ACTION = and_(_OPEN_OF_KINDS, deadlines.c.action == bindparam("duty_action"))
 _UNFIRED = and_(timers.c.project_id == bindparam("pid"), timers.c.fired_at.is_(None))
 DROP_TIMERS = delete(timers).where(
     and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN_OF_KINDS)))
@@ -87,7 +87,7 @@ def close(
         params = {"pid": project_id, "now": now}
         conn.execute(DROP_ALL_TIMERS, params)
         return conn.execute(CLOSE_ALL, params).rowcount
-    params = {"pid": project_id, "kinds": list(kinds), "now": now, "action": action}
+    params = {"pid": project_id, "kinds": list(kinds), "now": now, "duty_action": action}
     if action is None:
         conn.execute(DROP_TIMERS, params)
         return conn.execute(CLOSE, params).rowcount
@@ -96,10 +96,13 @@ def close(
 
 
 def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalendar) -> int:
-    """Stop the clock of every open deadline, remembering the working days left."""
+    """Stop the clock of every open deadline that runs, remembering the working days left
+    (a deadline paused already keeps what it had left)."""
     today = cal.local_date(now)
     n = 0
     for row in conn.execute(OPEN_DEADLINES, {"pid": project_id}).all():
+        if row.paused_at is not None:
+            continue
         left = max(0, cal.working_days_between(today, cal.local_date(row.due_at)))
         conn.execute(
             update(deadlines)

@@ -62,23 +62,26 @@ class WorkingCalendar:
             )
         return self._national[lang]
 
+    def transfer_of(self, day_off: dt.date) -> dt.date | None:
+        """The working Saturday a national moved day off came from, or None when `day_off`
+        is not such a day. Read from the day off's Latvian name ("pārcelta no 17.01.2026")."""
+        national = self.national("lv")
+        name = national.get(day_off) or ""
+        for saturday in getattr(national, "weekend_workdays", set()):
+            if saturday.year == day_off.year and saturday.strftime("%d.%m.%Y") in name:
+                return saturday  # type: ignore[no-any-return]
+        return None
+
     @cached_property
     def _transfers(self) -> dict[dt.date, dt.date]:
         """Declined national transfers: moved day off → the working Saturday it came from.
-
-        The pair is read from the day off's Latvian name ("pārcelta no 17.01.2026"), else
-        the nearest working Saturday of the year is taken.
-        """
-        national = self.national("lv")
+        Dates that are not national transfers are ignored (the organisation file's checks
+        reject them)."""
         out: dict[dt.date, dt.date] = {}
         for off in self.overrides.declined_transfers:
-            name = national.get(off) or ""
-            saturdays = sorted(
-                d for d in getattr(national, "weekend_workdays", set()) if d.year == off.year
-            )
-            named = [d for d in saturdays if d.strftime("%d.%m.%Y") in name]
-            if named or saturdays:
-                out[off] = named[0] if named else min(saturdays, key=lambda d: abs(d - off))
+            saturday = self.transfer_of(off)
+            if saturday is not None:
+                out[off] = saturday
         return out
 
     @cached_property
@@ -87,8 +90,6 @@ class WorkingCalendar:
         out: dict[dt.date, bool] = {}
         for off, saturday in self._transfers.items():
             out[off], out[saturday] = True, False
-        for day in self.overrides.declined_transfers:
-            out.setdefault(day, True)
         for entry in self.overrides.days_off:
             out[entry.date] = False
         for entry in self.overrides.working_days:

@@ -6,6 +6,7 @@ lookup tolerates missing keys and wrong types. Each returns ``(path, message)`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 import re
 from collections import deque
@@ -237,10 +238,35 @@ def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Fin
                         )
                     )
                 accounts[account] = pid
+    out.extend(_declined_transfers(data))
     if people and not any(
         _mapping(a).get("role") == COORDINATOR
         for p in people.values()
         for a in _list(_mapping(p).get("roles"))
     ):
         out.append((("people",), "nobody holds the coordinator role"))
+    return out
+
+
+def _declined_transfers(data: dict[str, Any]) -> list[Finding]:
+    """A declined transfer must be a national day off moved from a working Saturday."""
+    from workflow.calendar import WorkingCalendar
+
+    declined = _list(_mapping(data.get("calendar")).get("declined_transfers"))
+    if not declined:
+        return []
+    national = WorkingCalendar()
+    out: list[Finding] = []
+    for i, value in enumerate(declined):
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            continue  # pydantic reports the type
+        if national.transfer_of(day) is None:
+            out.append(
+                (
+                    ("calendar", "declined_transfers", i),
+                    f"{day} is not a national day off moved from a working Saturday",
+                )
+            )
     return out

@@ -44,6 +44,8 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
             port = int(env.get("SHEMA_SMTP_PORT", "25"))
         except ValueError:
             raise EnvironmentProblem("SHEMA_SMTP_PORT must be a number") from None
+        if not 1 <= port <= 65535:
+            raise EnvironmentProblem(f"SHEMA_SMTP_PORT {port} is not a port (1-65535)")
         channels.append(
             SmtpChannel(
                 host,

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("project_id", sa.Integer(), nullable=True),
+        sa.Column("deadline_id", sa.Integer(), nullable=True),
         sa.Column("recipient_id", sa.String(length=63), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
@@ -81,11 +82,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["recipient_id"], ["people.id"], name=op.f("fk_outbox_recipient_id_people")
         ),
+        sa.ForeignKeyConstraint(
+            ["deadline_id"], ["deadlines.id"], name=op.f("fk_outbox_deadline_id_deadlines")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("key", name=op.f("uq_outbox_key")),
     )
     op.create_index(op.f("ix_outbox_project_id"), "outbox", ["project_id"])
     op.create_index(op.f("ix_outbox_recipient_id"), "outbox", ["recipient_id"])
+    op.create_index(op.f("ix_outbox_deadline_id"), "outbox", ["deadline_id"])
     op.create_index(op.f("ix_outbox_status_next_attempt_at"), "outbox", ["status", "next_attempt_at"])
     op.create_table(
         "job_runs",

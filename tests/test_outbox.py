@@ -1,0 +1,637 @@
+"""Delivering the outbox: through a real SMTP server on loopback (aiosmtpd), at least once
+with duplicates recognisable by a Message-ID derived from the idempotency key, leases that
+let another worker take over from a crashed one, retries with exponential backoff until
+`failed`, mail outages that never block an advance, the `.eml` folder channel, choosing
+channels from the environment, and the `shema jobs sweep`, `outbox` and `status` commands.
+
+Storage-backed tests run on SQLite and PostgreSQL; time is a parameter (the SMTP server's
+thread is only waited for by its controller's own start)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import gc
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner, Result
+from conftest import COORDINATOR, T0, shipped_text
+from sqlalchemy import select
+
+import cli
+from engine.channels import Channel, Mail
+from engine.channels.config import mail_settings
+from engine.channels.email import FolderChannel, SmtpChannel
+from engine.loading import load_org, load_scheme
+from engine.outbox import backoff, claim, counts, dispatch, retry_failed
+from engine.service import Engine
+from engine.sweep import sweep
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.tables import outbox, people
+from workflow.errors import EnvironmentProblem
+
+SENDER = "shema@ogresnovads.example"
+LIGA = "liga.ozolina"
+ARNIS = "arnis.dzenis"
+MINUTE = dt.timedelta(minutes=1)
+REPO = Path(__file__).resolve().parent.parent
+AFTER_FIRST_ESCALATION = dt.datetime(2026, 2, 11, 8, 0, tzinfo=dt.UTC)  # three messages due
+
+
+# -- a real SMTP server on loopback -------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it accepts, or refuses with `refuse`."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.refuse: str | None = None
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return self.refuse
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes
+        ]
+
+    def channel(self) -> SmtpChannel:
+        return SmtpChannel("127.0.0.1", self.port, timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def smtp() -> Iterator[Inbox]:
+    """An SMTP server on 127.0.0.1, stopped at teardown."""
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()  # returns once the server answers
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def dead_smtp() -> SmtpChannel:
+    """An SMTP channel to a loopback port nobody listens on."""
+    return SmtpChannel("127.0.0.1", free_port(), timeout=10)
+
+
+# -- outbox rows without a project --------------------------------------------------------
+
+Put = Callable[..., None]
+
+
+@pytest.fixture
+def put(db: Database) -> Put:
+    """Add pending outbox rows (to Anna, who has an address) to `db`."""
+    with db.write() as conn:
+        conn.execute(
+            people.insert(),
+            [
+                {"id": "anna", "name": "Anna Bērziņa", "email": "anna@ogre.example", "lang": "lv"},
+                {"id": "nomail", "name": "Bez Adreses", "email": None, "lang": "lv"},
+            ],
+        )
+
+    def add(*keys: str, to: str = "anna", now: dt.datetime = T0) -> None:
+        with db.write() as conn:
+            conn.execute(
+                outbox.insert(),
+                [
+                    {
+                        "key": key,
+                        "project_id": None,
+                        "recipient_id": to,
+                        "kind": "notify",
+                        "subject": f"Ziņa {key}",
+                        "body": "Sveiki!\n",
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for key in keys
+                ],
+            )
+
+    return add
+
+
+def row(db: Database, key: str) -> Any:
+    with db.read() as conn:
+        return conn.execute(select(outbox).where(outbox.c.key == key)).one()
+
+
+def send(db: Database, channels: list[Any], now: dt.datetime, **kw: Any) -> Any:
+    return dispatch(db, channels, now, sender=SENDER, **kw)
+
+
+# -- sending ------------------------------------------------------------------------------
+
+
+def test_dispatch_sends_every_pending_message_of_a_sweep_once_over_smtp(
+    engine: Engine, smtp: Inbox
+) -> None:
+    engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
+    sweep(engine, AFTER_FIRST_ESCALATION)
+    report = send(engine.db, [smtp.channel()], AFTER_FIRST_ESCALATION)
+    assert (report.sent, report.retried, report.failed) == (3, 0, 0)
+    assert sorted(tuple(e.rcpt_tos) for e in smtp.envelopes) == [
+        ("arnis.dzenis@ogresnovads.example",),
+        ("liga.ozolina@ogresnovads.example",),
+        ("liga.ozolina@ogresnovads.example",),
+    ]
+    assert send(engine.db, [smtp.channel()], AFTER_FIRST_ESCALATION + MINUTE).sent == 0
+    assert len(smtp.envelopes) == 3
+
+
+def test_a_sent_message_is_marked_sent_with_the_time_and_one_attempt(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("k1")
+    send(db, [smtp.channel()], T0 + MINUTE)
+    sent = row(db, "k1")
+    assert (sent.status, sent.sent_at, sent.attempts, sent.lease_until) == (
+        "sent",
+        T0 + MINUTE,
+        1,
+        None,
+    )
+
+
+def test_the_message_id_is_derived_from_the_outbox_key(db: Database, put: Put, smtp: Inbox) -> None:
+    put("deadline:7:overdue:anna")
+    send(db, [smtp.channel()], T0)
+    [msg] = smtp.messages()
+    expected = Mail("deadline:7:overdue:anna", "", None, "", "", SENDER).message_id
+    assert msg["Message-ID"] == expected
+    assert msg["X-Shema-Key"] == "deadline:7:overdue:anna"
+    assert expected.endswith("@ogresnovads.example>")
+
+
+def test_the_same_key_always_gives_the_same_message_id_and_another_key_another() -> None:
+    def mid(key: str, subject: str) -> str:
+        return Mail(key, "Anna", "anna@ogre.example", subject, "body", SENDER).message_id
+
+    assert mid("deadline:1:overdue:anna", "first") == mid("deadline:1:overdue:anna", "second")
+    assert mid("deadline:1:overdue:anna", "x") != mid("deadline:1:escalation0:anna", "x")
+
+
+def test_a_message_carries_its_subject_and_body_in_utf8(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("k1")
+    send(db, [smtp.channel()], T0)
+    [msg] = smtp.messages()
+    assert msg["Subject"] == "Ziņa k1"
+    assert msg["To"] == "Anna Bērziņa <anna@ogre.example>"
+    assert msg.get_content().splitlines() == ["Sveiki!"]
+
+
+def test_dispatch_without_channels_leaves_messages_waiting(db: Database, put: Put) -> None:
+    put("k1")
+    assert send(db, [], T0).sent == 0
+    assert (row(db, "k1").status, row(db, "k1").attempts) == ("pending", 0)
+
+
+# -- failures and retries -----------------------------------------------------------------
+
+
+def test_a_refusing_server_puts_the_message_back_with_one_more_attempt(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    smtp.refuse = "550 5.1.1 mailbox unavailable"
+    put("k1")
+    report = send(db, [smtp.channel()], T0)
+    failed = row(db, "k1")
+    assert (report.sent, report.retried) == (0, 1)
+    assert (failed.status, failed.attempts, failed.lease_until) == ("pending", 1, None)
+    assert failed.next_attempt_at == T0 + MINUTE
+    assert "550" in failed.last_error
+
+
+def test_a_closed_port_is_retried_after_one_then_two_then_four_minutes(
+    db: Database, put: Put, dead_smtp: SmtpChannel
+) -> None:
+    put("k1")
+    now, waits = T0, []
+    for _ in range(3):
+        send(db, [dead_smtp], now)
+        nxt = row(db, "k1").next_attempt_at
+        waits.append(nxt - now)
+        now = nxt
+    assert waits == [MINUTE, 2 * MINUTE, 4 * MINUTE]
+    assert row(db, "k1").attempts == 3
+
+
+def test_the_backoff_is_capped_at_six_hours() -> None:
+    assert backoff(1) == MINUTE
+    assert backoff(4) == 8 * MINUTE
+    assert backoff(30) == dt.timedelta(hours=6)
+
+
+def test_a_message_is_not_tried_again_before_its_backoff_has_passed(
+    db: Database, put: Put, dead_smtp: SmtpChannel
+) -> None:
+    put("k1")
+    send(db, [dead_smtp], T0)
+    report = send(db, [dead_smtp], T0 + dt.timedelta(seconds=59))
+    assert (report.retried, row(db, "k1").attempts) == (0, 1)
+
+
+def test_a_message_fails_for_good_after_the_last_attempt(
+    db: Database, put: Put, dead_smtp: SmtpChannel
+) -> None:
+    put("k1")
+    now = T0
+    for _ in range(3):
+        report = send(db, [dead_smtp], now, max_attempts=3)
+        now = row(db, "k1").next_attempt_at
+    assert report.failed == 1
+    assert (row(db, "k1").status, row(db, "k1").attempts) == ("failed", 3)
+    assert send(db, [dead_smtp], now + dt.timedelta(days=1), max_attempts=3).retried == 0
+    assert counts(db) == {"failed": 1}
+
+
+def test_a_recipient_without_an_address_is_retried_not_sent(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("k1", to="nomail")
+    report = send(db, [smtp.channel()], T0)
+    assert (report.sent, report.retried, smtp.envelopes) == (0, 1, [])
+    assert "no e-mail address" in row(db, "k1").last_error
+
+
+def test_retrying_failed_messages_requeues_them_with_fresh_attempts(
+    db: Database, put: Put, dead_smtp: SmtpChannel, smtp: Inbox
+) -> None:
+    put("k1", "k2")
+    send(db, [dead_smtp], T0, max_attempts=1)
+    assert counts(db) == {"failed": 2}
+    later = T0 + dt.timedelta(days=2)
+    assert retry_failed(db, later) == 2
+    requeued = row(db, "k1")
+    assert (requeued.status, requeued.attempts, requeued.next_attempt_at) == ("pending", 0, later)
+    assert send(db, [smtp.channel()], later).sent == 2
+    assert counts(db) == {"sent": 2}
+
+
+def test_retrying_leaves_pending_and_sent_messages_alone(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("sent-one")
+    send(db, [smtp.channel()], T0)
+    put("waiting", now=T0 + MINUTE)
+    assert retry_failed(db, T0 + 2 * MINUTE) == 0
+    assert (row(db, "sent-one").status, row(db, "waiting").status) == ("sent", "pending")
+
+
+# -- a mail outage never blocks an advance ------------------------------------------------
+
+
+class AdvancingChannel:
+    """Takes an advance (through its own database connection) while the first message is
+    being sent, then delegates to `inner`: the advance must not wait for the send."""
+
+    name = "smtp"
+
+    def __init__(self, inner: Channel, advance: Callable[[], object]) -> None:
+        self.inner, self.advance, self.outcomes = inner, advance, []
+
+    def send(self, mail: Mail) -> None:
+        if not self.outcomes:
+            self.outcomes.append(self.advance())
+        self.inner.send(mail)
+
+
+def test_an_advance_taken_while_mail_is_sent_to_a_dead_server_goes_through(
+    engine: Engine, dead_smtp: SmtpChannel
+) -> None:
+    code = engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0).code
+    sweep(engine, AFTER_FIRST_ESCALATION)
+    for item in ("problem_statement", "estimated_cost"):
+        engine.check(code, item, actor=LIGA, now=AFTER_FIRST_ESCALATION)
+    other = Engine(Database(engine.db.url))
+    then = AFTER_FIRST_ESCALATION + MINUTE
+    channel = AdvancingChannel(
+        dead_smtp, lambda: other.advance(code, "submit_idea", actor=LIGA, now=then)
+    )
+    try:
+        report = send(engine.db, [channel], then)
+    finally:
+        other.db.dispose()
+    assert [o.stage for o in channel.outcomes] == ["pre_assessment"]
+    assert engine.project(code, actor=COORDINATOR).stage == "pre_assessment"
+    assert report.retried == 3
+    with engine.db.read() as conn:
+        statuses = {(r.kind, r.status, r.attempts) for r in conn.execute(select(outbox))}
+    assert ("escalation", "pending", 1) in statuses
+    assert ("handoff", "pending", 0) in statuses  # the advance's own notices wait
+
+
+# -- leases and crashes -------------------------------------------------------------------
+
+
+def test_a_leased_message_is_not_claimed_by_another_worker(db: Database, put: Put) -> None:
+    put("k1")
+    assert [r.key for r in claim(db, T0, owner="A")] == ["k1"]
+    assert claim(db, T0 + 4 * MINUTE, owner="B") == []
+
+
+def test_an_expired_lease_lets_another_worker_claim_the_message(db: Database, put: Put) -> None:
+    put("k1")
+    claim(db, T0, owner="A")
+    [taken] = claim(db, T0 + 6 * MINUTE, owner="B")
+    assert (taken.key, taken.to_address) == ("k1", "anna@ogre.example")
+    assert (row(db, "k1").status, row(db, "k1").lease_owner) == ("sending", "B")
+
+
+def test_a_sent_message_is_never_claimed_again(db: Database, put: Put, smtp: Inbox) -> None:
+    put("k1")
+    send(db, [smtp.channel()], T0)
+    assert claim(db, T0 + dt.timedelta(days=1), owner="B") == []
+
+
+def test_a_message_resent_after_a_crash_between_send_and_mark_has_the_same_message_id(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("deadline:3:overdue:anna")
+    [leased] = claim(db, T0, owner="A")
+    smtp.channel().send(  # the server accepts it, then worker A dies before marking it sent
+        Mail(leased.key, leased.to_name, leased.to_address, leased.subject, leased.body, SENDER)
+    )
+    assert send(db, [smtp.channel()], T0 + MINUTE, owner="B").sent == 0  # still leased
+    assert send(db, [smtp.channel()], T0 + 6 * MINUTE, owner="B").sent == 1
+    first, again = smtp.messages()
+    assert first["Message-ID"] == again["Message-ID"]
+    assert row(db, "deadline:3:overdue:anna").status == "sent"
+
+
+# -- the folder channel -------------------------------------------------------------------
+
+
+def mail(key: str, subject: str = "Nokavēts termiņš") -> Mail:
+    return Mail(key, "Līga Ozoliņa", "liga@ogre.example", subject, "Teksts\n", SENDER)
+
+
+def read_eml(path: Path) -> EmailMessage:
+    parsed: EmailMessage = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    return parsed
+
+
+def test_the_folder_channel_writes_one_eml_file_per_key(tmp_path: Path) -> None:
+    folder = FolderChannel(tmp_path / "mail")
+    folder.send(mail("deadline:7:overdue:liga.ozolina"))
+    folder.send(mail("deadline:7:escalation0:arnis.dzenis"))
+    files = sorted(p.name for p in (tmp_path / "mail").iterdir())
+    assert files == [
+        "deadline_7_escalation0_arnis.dzenis.eml",
+        "deadline_7_overdue_liga.ozolina.eml",
+    ]
+
+
+def test_the_eml_file_is_the_message_with_its_message_id(tmp_path: Path) -> None:
+    sent = mail("deadline:7:overdue:liga.ozolina")
+    FolderChannel(tmp_path).send(sent)
+    parsed = read_eml(tmp_path / "deadline_7_overdue_liga.ozolina.eml")
+    assert (parsed["Subject"], parsed["Message-ID"]) == ("Nokavēts termiņš", sent.message_id)
+
+
+def test_writing_the_same_key_again_replaces_the_file(tmp_path: Path) -> None:
+    folder = FolderChannel(tmp_path)
+    folder.send(mail("k:1", subject="pirmais"))
+    folder.send(mail("k:1", subject="otrais"))
+    [only] = list(tmp_path.iterdir())
+    assert read_eml(only)["Subject"] == "otrais"
+
+
+# -- choosing channels from the environment -----------------------------------------------
+
+
+def test_no_mail_settings_mean_no_channel_and_messages_wait() -> None:
+    settings = mail_settings({})
+    assert settings.channels == []
+    assert "messages wait" in settings.describe
+
+
+def test_an_smtp_host_chooses_smtp_on_port_25_by_default() -> None:
+    [channel] = mail_settings({"SHEMA_SMTP_HOST": "mail.ogre.example"}).channels
+    assert isinstance(channel, SmtpChannel)
+    assert (channel.host, channel.port, channel.starttls, channel.user) == (
+        "mail.ogre.example",
+        25,
+        False,
+        None,
+    )
+
+
+def test_smtp_port_login_and_starttls_come_from_the_environment() -> None:
+    [channel] = mail_settings(
+        {
+            "SHEMA_SMTP_HOST": "mail.ogre.example",
+            "SHEMA_SMTP_PORT": "587",
+            "SHEMA_SMTP_USER": "shema",
+            "SHEMA_SMTP_PASSWORD": "secret",
+            "SHEMA_SMTP_STARTTLS": "true",
+        }
+    ).channels
+    assert isinstance(channel, SmtpChannel)
+    assert (channel.port, channel.user, channel.password, channel.starttls) == (
+        587,
+        "shema",
+        "secret",
+        True,
+    )
+
+
+def test_a_mail_dir_chooses_the_folder_channel(tmp_path: Path) -> None:
+    [channel] = mail_settings({"SHEMA_MAIL_DIR": str(tmp_path)}).channels
+    assert isinstance(channel, FolderChannel)
+    assert channel.directory == tmp_path
+
+
+def test_smtp_and_a_mail_dir_together_choose_both(tmp_path: Path) -> None:
+    settings = mail_settings({"SHEMA_SMTP_HOST": "mail.ogre.example", "SHEMA_MAIL_DIR": "m"})
+    assert [type(c) for c in settings.channels] == [SmtpChannel, FolderChannel]
+
+
+def test_a_port_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(EnvironmentProblem, match="SHEMA_SMTP_PORT"):
+        mail_settings({"SHEMA_SMTP_HOST": "mail.ogre.example", "SHEMA_SMTP_PORT": "twenty-five"})
+
+
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_a_port_outside_1_to_65535_is_refused(port: str) -> None:
+    with pytest.raises(EnvironmentProblem, match="SHEMA_SMTP_PORT"):
+        mail_settings({"SHEMA_SMTP_HOST": "mail.ogre.example", "SHEMA_SMTP_PORT": port})
+
+
+def test_a_sender_that_is_not_an_address_is_refused() -> None:
+    with pytest.raises(EnvironmentProblem, match="SHEMA_MAIL_FROM"):
+        mail_settings({"SHEMA_MAIL_FROM": "shema"})
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def shema(url: str, *args: str, mail_dir: Path | None = None) -> Result:
+    env = {
+        "SHEMA_DB": url,
+        "SHEMA_USER": None,
+        "SHEMA_LANG": None,
+        "SHEMA_DEBUG": None,
+        "SHEMA_SMTP_HOST": None,
+        "SHEMA_MAIL_DIR": str(mail_dir) if mail_dir else None,
+    }
+    result = CliRunner().invoke(cli.main, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"shema {args} raised {result.exception!r}") from result.exception
+    return result
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def overdue_db(tmp_path: Path) -> Iterator[str]:
+    """The URL of an SQLite database with the shipped organisation and scheme and one idea
+    created at T0 (its four steps are due by 20 February). The commands only pass the
+    database through, so one backend is enough here."""
+    db = Database(f"sqlite:///{tmp_path / 'shema.db'}")
+    upgrade(db)
+    engine = Engine(db)
+    load_org(engine, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
+    load_scheme(engine, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
+    engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
+    db.dispose()
+    yield db.url
+    gc.collect()
+
+
+def test_cli_jobs_sweep_with_a_mail_dir_writes_an_eml_file_per_message(
+    overdue_db: str, tmp_path: Path
+) -> None:
+    out = ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:00", mail_dir=tmp_path))
+    assert "sent 4" in out
+    names = sorted(p.name for p in tmp_path.glob("*.eml"))
+    assert len(names) == 4
+    assert [n.split("_")[2] for n in names] == [
+        "escalation0",
+        "escalation1",
+        "overdue",
+        "reminder0",
+    ]
+
+
+def test_cli_jobs_sweep_without_mail_settings_says_messages_wait(overdue_db: str) -> None:
+    out = ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:00"))
+    assert "sent 0" in out
+    assert "messages wait" in out
+
+
+def test_cli_outbox_list_json_lists_the_messages_without_their_bodies(overdue_db: str) -> None:
+    ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:00"))
+    listed = json.loads(ok(shema(overdue_db, "outbox", "list", "--json")))
+    assert len(listed) == 4
+    assert {m["status"] for m in listed} == {"pending"}
+    assert {m["recipient_id"] for m in listed} == {LIGA, ARNIS, "dace.liepina"}
+    assert all("body" not in m and m["subject"].startswith("[OGR-2026-0001]") for m in listed)
+
+
+def test_cli_status_json_counts_the_outbox_and_names_the_last_sweep(
+    overdue_db: str, tmp_path: Path
+) -> None:
+    before = json.loads(ok(shema(overdue_db, "status", "--json")))
+    assert before["last_sweep"] is None
+    assert (before["outbox_pending"], before["outbox_sent"], before["outbox_failed"]) == (0, 0, 0)
+    ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:00"))
+    waiting = json.loads(ok(shema(overdue_db, "status", "--json")))
+    assert (waiting["outbox_pending"], waiting["outbox_sent"]) == (4, 0)
+    assert waiting["last_sweep"] is not None
+    assert "fired 4" in waiting["last_sweep_result"]
+    assert "messages wait" in waiting["mail"]
+    ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:05", mail_dir=tmp_path))
+    sent = json.loads(ok(shema(overdue_db, "status", "--json", mail_dir=tmp_path)))
+    assert (sent["outbox_pending"], sent["outbox_sent"], sent["outbox_failed"]) == (0, 4, 0)
+    assert sent["mail"] == f"folder {tmp_path}"
+
+
+def test_cli_outbox_retry_requeues_failed_messages(overdue_db: str) -> None:
+    ok(shema(overdue_db, "jobs", "sweep", "--now", "2026-02-20T10:00"))
+    db = Database(overdue_db)
+    try:
+        with db.write() as conn:
+            conn.execute(outbox.update().values(status="failed", attempts=8))
+        assert ok(shema(overdue_db, "outbox", "retry")).startswith("4 ")
+        assert counts(db) == {"pending": 4}
+    finally:
+        db.dispose()
+
+
+# -- a real crash between "accepted by the server" and "marked sent" ---------------------
+
+
+def test_a_dispatcher_killed_after_sending_resends_with_the_same_message_id(
+    overdue_db: str, smtp: Inbox
+) -> None:
+    """`shema jobs sweep` dies (SIGKILL at the fail point) right after the server accepted
+    the first message; the next run, after the lease, sends it again."""
+
+    def jobs_sweep(at: str, failpoints: str = "") -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHEMA_")}
+        env.update(
+            SHEMA_DB=overdue_db,
+            SHEMA_SMTP_HOST="127.0.0.1",
+            SHEMA_SMTP_PORT=str(smtp.port),
+            SHEMA_MAIL_FROM=SENDER,
+            SHEMA_FAILPOINTS=failpoints,
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "cli", "jobs", "sweep", "--now", at],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
+
+    killed = jobs_sweep("2026-02-11T10:00", "dispatch.after_send")
+    assert killed.returncode == -9, killed.stderr
+    assert len(smtp.envelopes) == 1  # accepted, never marked sent
+    resumed = jobs_sweep("2026-02-11T10:06")  # the five-minute lease has run out
+    assert resumed.returncode == 0, resumed.stderr
+    ids = [m["Message-ID"] for m in smtp.messages()]
+    assert len(ids) == 4 and len(set(ids)) == 3
+    assert ids.count(ids[0]) == 2  # the first message again, recognisable as a duplicate
+    db = Database(overdue_db)
+    try:
+        assert counts(db) == {"sent": 3}
+    finally:
+        db.dispose()
