@@ -729,6 +729,643 @@ def project_history(s: Settings, code: str, as_json: bool) -> None:
     )
 
 
+# -- planning tools: risks and cost-benefit analysis ---------------------------------
+
+
+@project.group("risk", cls=ShemaGroup)
+def project_risk() -> None:
+    """The project's risk register (likelihood and impact 1-5, score = their product)."""
+
+
+_rating = click.IntRange(1, 5)
+_risk_status = click.Choice(["open", "mitigating", "closed"])
+
+
+def _risk_number(value: str) -> int:
+    from workflow.errors import UsageError
+
+    raw = value.strip().upper().removeprefix("R")
+    if not raw.isdigit():
+        raise UsageError(f"{value!r} is not a risk number (e.g. R2 or 2)")
+    return int(raw)
+
+
+@project_risk.command("add")
+@click.argument("code")
+@click.option("--title", required=True, help="The risk, e.g. 'Būvdarbu izmaksas pārsniedz tāmi'.")
+@click.option("--likelihood", type=_rating, default=None, help="1 (rare) to 5 (almost certain).")
+@click.option("--impact", type=_rating, default=None, help="1 (minor) to 5 (severe).")
+@click.option("--owner", default=None, help="The person who watches the risk.")
+@click.option("--mitigation", default="", help="What is done to reduce it.")
+@click.option("--status", type=_risk_status, default="open", show_default=True)
+@expect_option
+@json_option
+@pass_settings
+def project_risk_add(
+    s: Settings,
+    code: str,
+    title: str,
+    likelihood: int | None,
+    impact: int | None,
+    owner: str | None,
+    mitigation: str,
+    status: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Add a risk to the register (a project event)."""
+    from engine.planning import add_risk
+
+    out = add_risk(
+        s.engine(),
+        code,
+        title=title,
+        likelihood=likelihood,
+        impact=impact,
+        owner=owner,
+        mitigation=mitigation,
+        status=status,
+        actor=s.who(),
+        now=now(),
+        expect_version=expect_version,
+    )
+    _print_outcome(
+        out, as_json, f"{out.code}: risk R{out.data['risk']} added; version {out.version}"
+    )
+
+
+@project_risk.command("list")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_risk_list(s: Settings, code: str, as_json: bool) -> None:
+    """The risk register, highest score first."""
+    from engine.planning import list_risks
+
+    rows = list_risks(s.engine(), code, actor=s.who())
+    if as_json:
+        echo_json([r.to_json() for r in rows])
+        return
+    table(
+        [
+            (r.ref, r.likelihood, r.impact, r.score, r.level, r.status, r.owner, r.title,
+             r.mitigation)
+            for r in rows
+        ],
+        ["risk", "L", "I", "score", "level", "status", "owner", "risk", "mitigation"],
+    )  # fmt: skip
+
+
+@project_risk.command("update")
+@click.argument("code")
+@click.argument("risk")
+@click.option("--title", default=None)
+@click.option("--likelihood", type=_rating, default=None)
+@click.option("--impact", type=_rating, default=None)
+@click.option("--owner", default=None)
+@click.option("--mitigation", default=None)
+@click.option("--status", type=_risk_status, default=None)
+@expect_option
+@json_option
+@pass_settings
+def project_risk_update(
+    s: Settings, /, code: str, risk: str, expect_version: int | None, as_json: bool, **fields: Any
+) -> None:
+    """Change a risk (RISK is R2 or 2); a risk is closed, never deleted."""
+    from engine.planning import update_risk
+
+    changes = {k: v for k, v in fields.items() if v is not None}
+    out = update_risk(
+        s.engine(),
+        code,
+        _risk_number(risk),
+        changes,
+        actor=s.who(),
+        now=now(),
+        expect_version=expect_version,
+    )
+    _print_outcome(
+        out, as_json, f"{out.code}: risk R{out.data['risk']} updated; version {out.version}"
+    )
+
+
+@project.group("cba", cls=ShemaGroup)
+def project_cba() -> None:
+    """The project's cost-benefit analysis: NPV, benefit-cost ratio, IRR."""
+
+
+@project_cba.command("set")
+@click.argument("code")
+@click.option(
+    "--year",
+    "years",
+    nargs=3,
+    multiple=True,
+    metavar="YEAR COST BENEFIT",
+    help="One year's costs and benefits, e.g. --year 2027 120000 0; repeat per year.",
+)
+@click.option(
+    "--file",
+    "flows_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A CSV saved from a spreadsheet with columns year, cost, benefit "
+    "(or gads, izmaksas, ieguvumi); comma, semicolon or tab separated.",
+)
+@click.option(
+    "--discount-rate",
+    "rate",
+    default="4",
+    show_default=True,
+    help="Discount rate in per cent (4 or 3.5; '4%' works too).",
+)
+@click.option("--currency", default="EUR", show_default=True, help="EUR, or LVL for old figures.")
+@expect_option
+@json_option
+@pass_settings
+def project_cba_set(
+    s: Settings,
+    code: str,
+    years: tuple[tuple[str, str, str], ...],
+    flows_file: str | None,
+    rate: str,
+    currency: str,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Set (replace) the cost-benefit analysis from yearly flows."""
+    from decimal import Decimal, InvalidOperation
+
+    from engine.planning import parse_flows_csv, set_cba
+    from workflow.cba import YearFlow
+    from workflow.errors import UsageError
+    from workflow.money import Money
+
+    flows: list[YearFlow] = []
+    if flows_file:
+        try:
+            flows += parse_flows_csv(Path(flows_file).read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {flows_file}: {exc}") from None
+    for year, cost, benefit in years:
+        try:
+            flows.append(YearFlow(int(year), Money.parse(cost).amount, Money.parse(benefit).amount))
+        except ValueError:
+            raise UsageError(
+                f"--year {year} {cost} {benefit}: expected a year, a cost and a benefit"
+            ) from None
+    if not flows:
+        raise UsageError("give the yearly flows: --year YEAR COST BENEFIT (repeat) or --file")
+    try:
+        fraction = Decimal(rate.strip().rstrip("%").strip().replace(",", ".")) / 100
+    except InvalidOperation:
+        raise UsageError(f"--discount-rate {rate!r} is not a percentage") from None
+    out = set_cba(
+        s.engine(),
+        code,
+        flows,
+        actor=s.who(),
+        now=now(),
+        discount_rate=fraction,
+        currency=currency.upper(),
+        expect_version=expect_version,
+    )
+    irr = out.data["irr"]
+    _print_outcome(
+        out,
+        as_json,
+        f"{out.code}: cost-benefit analysis set; NPV {out.data['npv']} {out.data['currency']}, "
+        f"BCR {out.data['bcr'] or '-'}, IRR "
+        f"{'-' if irr is None else f'{Decimal(irr) * 100:.2f} %'}; version {out.version}",
+    )
+
+
+def _percent(fraction: Any) -> str:
+    """A fraction as a percentage without trailing zeros: 0.04 → '4 %', 0.035 → '3.5 %'."""
+    return f"{fraction * 100:.4f}".rstrip("0").rstrip(".") + " %"
+
+
+@project_cba.command("show")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_cba_show(s: Settings, code: str, as_json: bool) -> None:
+    """The cost-benefit analysis: yearly flows, present values, NPV, BCR, IRR."""
+    from engine.planning import show_cba
+    from workflow.errors import NotFound
+
+    view = show_cba(s.engine(), code, actor=s.who())
+    if view is None:
+        raise NotFound(f"{code} has no cost-benefit analysis: `shema project cba set {code} …`")
+    if as_json:
+        echo_json(view.to_json())
+        return
+    cur = view.currency
+    click.echo(f"{view.code}: cost-benefit analysis in {cur}, discount rate "
+               f"{_percent(view.discount_rate)}")  # fmt: skip
+    table(
+        [(y.year, y.cost, y.benefit, y.net, y.discount_factor, y.present_value)
+         for y in view.years],
+        ["year", "cost", "benefit", "net", "factor", "present value"],
+    )  # fmt: skip
+    click.echo("")
+    click.echo(f"  PV of costs:     {view.pv_costs} {cur}")
+    click.echo(f"  PV of benefits:  {view.pv_benefits} {cur}")
+    click.echo(f"  NPV:             {view.npv} {cur}"
+               + (f" (= {view.npv_eur} EUR)" if view.npv_eur is not None else ""))  # fmt: skip
+    click.echo(f"  BCR:             {view.bcr if view.bcr is not None else '-'}")
+    if view.irr is not None:
+        click.echo(f"  IRR:             {view.irr * 100:.2f} %")
+    else:
+        click.echo(f"  IRR:             - ({view.irr_reason})")
+    for note in view.notes:
+        click.echo(f"  note: {note}")
+
+
+# -- ideas notebook ----------------------------------------------------------------
+
+
+@main.group(cls=ShemaGroup)
+def idea() -> None:
+    """The ideas notebook (ideju burtnīca): cooperation ideas before they are projects."""
+
+
+_idea_status = click.Choice(["draft", "open_for_partners", "agreed", "promoted", "archived"])
+_priority = click.Choice(["high", "medium", "low"])
+
+
+def _cost(value: str | None, currency: str) -> tuple[Any, str]:
+    """(amount, currency) from --cost (which may name its currency, e.g. '21828 LVL')."""
+    from workflow.errors import UsageError
+    from workflow.money import Money
+
+    if value is None:
+        return None, currency.upper()
+    try:
+        money = Money.parse(value, currency.upper())
+    except ValueError:
+        raise UsageError(
+            f"--cost {value!r} is not an amount (e.g. 125000 or '21828 LVL')"
+        ) from None
+    return money.amount, money.currency
+
+
+def _print_idea(v: Any) -> None:
+    click.echo(f"#{v.id}  {v.title}")
+    click.echo(f"  status:        {v.status_title} ({v.status}), version {v.version}")
+    click.echo(f"  priority:      {v.priority_title}")
+    click.echo(f"  unit:          {v.unit_name} ({v.unit})")
+    click.echo(f"  proposed by:   {v.proposer_name} ({v.proposer})")
+    click.echo(f"  municipalities: {'; '.join(v.municipalities) or '-'}")
+    click.echo(f"  organisations: {'; '.join(v.organisations) or '-'}")
+    for ident, label in zip(v.instruments, v.instrument_titles, strict=True):
+        click.echo(f"  instrument:    {label} ({ident})")
+    if v.cost is not None:
+        eur = f" (= {v.cost_eur} EUR)" if v.currency != "EUR" and v.cost_eur is not None else ""
+        click.echo(f"  cost:          {v.cost:.2f} {v.currency}{eur}")
+    if v.tags:
+        click.echo(f"  tags:          {' '.join('#' + t for t in v.tags)}")
+    if v.project:
+        click.echo(f"  project:       {v.project}")
+    if v.description:
+        click.echo("")
+        for line in v.description.splitlines():
+            click.echo(f"  {line}")
+
+
+def _idea_fields(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `idea new` and `idea edit` share."""
+    options = [
+        click.option("--description", default=None),
+        click.option(
+            "--municipality",
+            "municipalities",
+            multiple=True,
+            help="A partner municipality, e.g. 'Siguldas novads'; repeatable.",
+        ),
+        click.option(
+            "--organisation",
+            "organisations",
+            multiple=True,
+            help="A partner organisation (NGO, school, company); repeatable.",
+        ),
+        click.option(
+            "--instrument",
+            "instruments",
+            multiple=True,
+            help="A candidate funding instrument id (`shema idea instruments`); repeatable.",
+        ),
+        click.option("--cost", default=None, help="Estimated cost, e.g. 125000 or '21828 LVL'."),
+        click.option("--currency", default="EUR", show_default=True),
+        click.option("--tag", "tags", multiple=True, help="A tag; repeatable."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@idea.command("new")
+@click.option("--title", required=True)
+@click.option("--unit", required=True, help="The proposing unit (parish, town, department).")
+@click.option("--proposer", default=None, help="The proposing person (default: me).")
+@_idea_fields
+@click.option("--priority", type=_priority, default="medium", show_default=True)
+@click.option("--status", type=_idea_status, default="draft", show_default=True)
+@json_option
+@pass_settings
+def idea_new(
+    s: Settings,
+    /,
+    cost: str | None,
+    currency: str,
+    description: str | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Add an idea to the notebook; prints its number."""
+    from engine.ideas import create_idea
+
+    amount, cur = _cost(cost, currency)
+    v = create_idea(
+        s.engine(),
+        actor=s.who(),
+        now=now(),
+        cost=amount,
+        currency=cur,
+        description=description or "",
+        lang=s.lang,
+        **fields,
+    )
+    if as_json:
+        echo_json(v.to_json())
+    else:
+        click.echo(str(v.id))
+
+
+@idea.command("list")
+@click.option("--status", "statuses", type=_idea_status, multiple=True, help="Repeatable.")
+@click.option("--unit", default=None, help="This unit and the units below it.")
+@click.option("--instrument", default=None, help="Ideas that name this candidate instrument.")
+@click.option("--tag", default=None)
+@click.option("--priority", type=_priority, default=None)
+@click.option("--search", default=None, help="Words in title, description, partners, tags.")
+@click.option("--all", "include_archived", is_flag=True, help="Archived ideas too.")
+@json_option
+@pass_settings
+def idea_list(s: Settings, /, statuses: tuple[str, ...], as_json: bool, **filters: Any) -> None:
+    """Ideas in the notebook, highest priority first."""
+    from engine.ideas import list_ideas
+
+    rows = list_ideas(s.engine(), actor=s.who(), status=statuses, lang=s.lang, **filters)
+    if as_json:
+        echo_json([v.to_json() for v in rows])
+        return
+    table(
+        [
+            (v.id, v.status, v.priority, v.unit,
+             ", ".join(v.municipalities + v.organisations), ", ".join(v.instruments),
+             "" if v.cost is None else f"{v.cost:.2f} {v.currency}", v.project or "", v.title)
+            for v in rows
+        ],
+        ["#", "status", "priority", "unit", "partners", "instruments", "cost", "project",
+         "title"],
+    )  # fmt: skip
+
+
+@idea.command("show")
+@click.argument("ref")
+@json_option
+@pass_settings
+def idea_show(s: Settings, ref: str, as_json: bool) -> None:
+    """One idea (REF is its number)."""
+    from engine.ideas import get_idea
+
+    v = get_idea(s.engine(), ref, actor=s.who(), lang=s.lang)
+    if as_json:
+        echo_json(v.to_json())
+    else:
+        _print_idea(v)
+
+
+@idea.command("edit")
+@click.argument("ref")
+@click.option("--title", default=None)
+@click.option("--unit", default=None)
+@click.option("--proposer", default=None)
+@_idea_fields
+@click.option("--priority", type=_priority, default=None)
+@click.option("--status", type=_idea_status, default=None)
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    type=click.Choice(
+        ["description", "municipalities", "organisations", "instruments", "cost", "tags"]
+    ),
+    help="Empty a field; repeatable.",
+)
+@expect_option
+@json_option
+@pass_settings
+def idea_edit(
+    s: Settings,
+    /,
+    ref: str,
+    cost: str | None,
+    currency: str,
+    clear: tuple[str, ...],
+    expect_version: int | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Change an idea: given options replace the field (a repeated option replaces the
+    whole list); --clear empties one."""
+    from engine.ideas import edit_idea
+
+    changes: dict[str, Any] = {
+        k: (list(v) if isinstance(v, tuple) else v)
+        for k, v in fields.items()
+        if v is not None and v != ()
+    }
+    if cost is not None:
+        changes["cost"], changes["currency"] = _cost(cost, currency)
+    elif currency.upper() != "EUR":
+        changes["currency"] = currency.upper()
+    for name in clear:
+        changes[name] = None if name == "cost" else "" if name == "description" else []
+    v = edit_idea(
+        s.engine(), ref, changes, actor=s.who(), now=now(), expect_version=expect_version,
+        lang=s.lang,
+    )  # fmt: skip
+    if as_json:
+        echo_json(v.to_json())
+    else:
+        click.echo(f"idea #{v.id}: {v.status}, version {v.version}")
+
+
+@idea.command("promote")
+@click.argument("ref")
+@click.option("--title", default=None, help="The project's title (default: the idea's).")
+@click.option(
+    "--instrument", default=None, help="The project's instrument (default: the first candidate)."
+)
+@click.option("--scheme", "scheme_name", default=None, help="Scheme name (default: newest).")
+@expect_option
+@json_option
+@pass_settings
+def idea_promote(
+    s: Settings,
+    ref: str,
+    title: str | None,
+    instrument: str | None,
+    scheme_name: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Make the idea a project (in the newest scheme); prints the project's code."""
+    from engine.ideas import promote_idea
+
+    done = promote_idea(
+        s.engine(),
+        ref,
+        actor=s.who(),
+        now=now(),
+        title=title,
+        instrument=instrument,
+        scheme=scheme_name,
+        expect_version=expect_version,
+        lang=s.lang,
+    )
+    if as_json:
+        echo_json(done.to_json() | {"code": done.project})
+    else:
+        click.echo(done.project)
+
+
+@idea.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "csv"]), default="markdown",
+    show_default=True,
+)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+@click.option("--delimiter", default=",", show_default=True, help="CSV: ',' or ';' (or 'tab').")
+@click.option("--status", "statuses", type=_idea_status, multiple=True)
+@click.option("--unit", default=None)
+@click.option("--instrument", default=None)
+@click.option("--tag", default=None)
+@click.option("--priority", type=_priority, default=None)
+@click.option("--search", default=None)
+@click.option("--all", "include_archived", is_flag=True, help="Archived ideas too.")
+@pass_settings
+def idea_export(
+    s: Settings,
+    /,
+    fmt: str,
+    output: str | None,
+    delimiter: str,
+    statuses: tuple[str, ...],
+    **filters: Any,
+) -> None:
+    """The printable notebook as Markdown, or CSV (UTF-8 with BOM) for spreadsheets."""
+    from engine import ideas as notebook
+    from engine.report import spreadsheet_csv
+    from workflow.labels import text
+
+    engine = s.engine()
+    rows = notebook.list_ideas(engine, actor=s.who(), status=statuses, lang=s.lang, **filters)
+    if fmt == "csv":
+        out = spreadsheet_csv(notebook.CSV_HEADER, notebook.csv_rows(rows), _delimiter(delimiter))
+    else:
+        with engine.db.read() as conn:
+            name = text(engine.org_index(conn).org.municipality.name, s.lang)
+        out = notebook.export_markdown(rows, title=name, now=now(), lang=s.lang)
+    _emit(out, output)
+
+
+@idea.command("instruments")
+@json_option
+@pass_settings
+def idea_instruments(s: Settings, as_json: bool) -> None:
+    """The funding instrument catalogue (shipped, plus the organisation file's)."""
+    from workflow import instruments
+    from workflow.labels import text
+
+    org = None
+    try:
+        engine = s.engine()
+        with engine.db.read() as conn:
+            org = engine.org_index(conn).org
+    except ShemaError:
+        pass  # no database: the shipped catalogue alone
+    rows = [(k, text(v, s.lang, k)) for k, v in instruments.catalogue(org).items()]
+    if as_json:
+        echo_json([{"id": k, "title": t} for k, t in rows])
+    else:
+        table(rows, ["instrument", "title"])
+
+
+def _delimiter(value: str) -> str:
+    return "\t" if value.lower() in ("tab", "\\t") else value
+
+
+def _emit(content: str, output: str | None) -> None:
+    """`content` as UTF-8 to the file `output`, or to stdout when None or '-'."""
+    data = content.encode("utf-8")
+    if output and output != "-":
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(data, nl=False)  # bytes go to the binary stream as they are
+
+
+# -- portfolio report ----------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+    show_default=True,
+)  # fmt: skip
+@click.option("--unit", default=None, help="Only this unit and the units below it.")
+@click.option(
+    "--soon",
+    "soon_days",
+    type=click.IntRange(0, 250),
+    default=5,
+    show_default=True,
+    help="'Due soon' means within this many working days.",
+)
+@click.option("--delimiter", default=",", show_default=True, help="CSV: ',' or ';' (or 'tab').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+@json_option
+@pass_settings
+def report(
+    s: Settings,
+    fmt: str,
+    unit: str | None,
+    soon_days: int,
+    delimiter: str,
+    output: str | None,
+    as_json: bool,
+) -> None:
+    """The portfolio: projects by unit, stage and funding instrument; overdue and due-soon
+    counts; average and longest time in each stage."""
+    from engine import report as portfolio
+
+    data = portfolio.portfolio(
+        s.engine(), actor=s.who(), now=now(), unit=unit, soon_days=soon_days, lang=s.lang
+    )
+    if as_json or fmt == "json":
+        out = json.dumps(data.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
+    elif fmt == "csv":
+        out = portfolio.spreadsheet_csv(
+            portfolio.CSV_HEADER, portfolio.csv_rows(data), _delimiter(delimiter)
+        )
+    else:
+        out = portfolio.format_text(data, s.lang)
+    _emit(out, output)
+
+
 # -- calendar ----------------------------------------------------------------------
 
 
@@ -780,8 +1417,42 @@ def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bo
     """Print the date N working days (or calendar days) after START, ISO."""
     cal = _calendar(s)
     day = start.date()
-    result = day + dt.timedelta(days=n) if calendar_days else cal.add_working_days(day, n)
+    from workflow.scheme import Duration
+
+    span = Duration(calendar_days=n) if calendar_days else Duration(working_days=n)
+    result = cal.add(day, span)
     click.echo(result.isoformat())
+
+
+@calendar.command("export")
+@click.option("--person", default=None, help="Only deadlines waiting for this person.")
+@click.option("--unit", default=None, help="Only deadlines of this unit and the units below.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), required=True, help="FILE.ics, or -."
+)
+@json_option
+@pass_settings
+def calendar_export(
+    s: Settings, person: str | None, unit: str | None, output: str, as_json: bool
+) -> None:
+    """Upcoming deadlines as an iCalendar file for calendar programs."""
+    from engine.ical import to_ics, upcoming
+    from workflow.errors import UsageError
+
+    if person and unit:
+        raise UsageError("give --person or --unit, not both")
+    at = now()
+    events = upcoming(s.engine(), actor=s.who(), person=person, unit=unit, lang=s.lang)
+    name = "Shēma: " + (person or unit or ("termiņi" if s.lang == "lv" else "deadlines"))
+    data = to_ics(events, now=at, name=name).encode("utf-8")
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    Path(output).write_bytes(data)
+    if as_json:
+        echo_json({"file": output, "events": [e.to_json() for e in events]})
+    else:
+        click.echo(f"wrote {output}: {len(events)} deadlines")
 
 
 # -- jobs and outbox ---------------------------------------------------------------
@@ -823,7 +1494,7 @@ def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
 
     when = now() if at is None else _aware(at)
     mail = _mail()
-    swept, sent = run_once(s.engine(), mail, when, now)
+    swept, sent = run_once(s.engine(), mail, when)
     if as_json:
         echo_json(
             {

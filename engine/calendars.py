@@ -3,6 +3,8 @@ overrides, cached per organisation version."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Connection, select
 
 from storage.database import Database
@@ -15,14 +17,18 @@ from workflow.org import Organisation
 _cache: dict[tuple[str, int], WorkingCalendar] = {}
 
 
-def calendar_for(org: Organisation, timezone: str = "Europe/Riga") -> WorkingCalendar:
-    return WorkingCalendar(org.calendar, timezone=timezone)
+def calendar_for(
+    org: Organisation, compiled: str | None = None, timezone: str = "Europe/Riga"
+) -> WorkingCalendar:
+    return WorkingCalendar(
+        org.calendar, timezone=timezone, compiled=json.loads(compiled) if compiled else None
+    )
 
 
 def load_calendar(conn: Connection, url: str) -> WorkingCalendar | None:
     """The calendar of the newest organisation in the database, or None if none is loaded."""
     row = conn.execute(
-        select(org_versions.c.id, org_versions.c.compiled)
+        select(org_versions.c.id, org_versions.c.compiled, org_versions.c.calendar)
         .order_by(org_versions.c.id.desc())
         .limit(1)
     ).first()
@@ -30,7 +36,7 @@ def load_calendar(conn: Connection, url: str) -> WorkingCalendar | None:
         return None
     key = (url, row.id)
     if key not in _cache:
-        _cache[key] = calendar_for(Organisation.model_validate_json(row.compiled))
+        _cache[key] = calendar_for(Organisation.model_validate_json(row.compiled), row.calendar)
     return _cache[key]
 
 

@@ -10,8 +10,10 @@ import datetime as dt
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
+from engine import ideas, planning, report
 from engine.channels.config import MailSettings
 from engine.channels.email import FolderChannel
 from engine.jobs import run_once
@@ -20,6 +22,7 @@ from engine.service import Engine
 from schemes import shipped
 from storage.database import Database
 from storage.migrate import upgrade
+from workflow.cba import YearFlow
 from workflow.errors import UsageError
 
 MARKER = ".shema-demo"
@@ -71,15 +74,30 @@ def run_demo(
         echo(f"scheme: {scheme.name} v{scheme.version}")
         result = DemoResult(directory, url)
         _walk(engine, now, result)
+        _plan(engine, now, result.codes[0])
+        promoted = _notebook(engine, now, result)
         # Catch up with everything that fell due while the projects were "running".
         mail = MailSettings([FolderChannel(directory / "mail")], "shema@ogresnovads.example")
         swept, sent = run_once(engine, mail, now)
-        echo(f"sweep: {swept.messages} reminders, overdue notices and escalations; "
-             f"{sent.sent} e-mails written to {directory / 'mail'}")
+        echo(
+            f"sweep: {swept.messages} reminders, overdue notices and escalations; "
+            f"{sent.sent} e-mails written to {directory / 'mail'}"
+        )
         echo("")
         echo(f"{'code':<14}  {'unit':<26}  {'stage':<15}  {'held by':<40}  title")
         for p in engine.list_projects(actor=COORDINATOR, lang="lv"):
             echo(f"{p.code:<14}  {p.unit:<26}  {p.stage:<15}  {p.holder[:40]:<40}  {p.title}")
+        echo("")
+        echo("Ideju burtnīca / ideas notebook:")
+        for v in ideas.list_ideas(engine, actor=COORDINATOR, include_archived=True):
+            partners = ", ".join(v.municipalities + v.organisations)
+            echo(
+                f"  #{v.id} {v.status:<17} {v.unit:<26} {v.title}"
+                + (f" -> {v.project}" if v.project else "")
+                + (f"\n     partneri: {partners}" if partners else "")
+            )
+        echo("")
+        echo(report.format_text(report.portfolio(engine, actor=COORDINATOR, now=now), "lv"))
         waiting = result.codes[1]
         result.hints = [
             "shema --as ilze.kalnina project list",
@@ -88,6 +106,14 @@ def run_demo(
             f"shema --as janis.ozols project ack {waiting}",
             f"shema --as janis.ozols project history {result.codes[0]}",
             "shema --as ilze.kalnina project list --overdue",
+            "shema --as ilze.kalnina idea list",
+            f"shema --as ilze.kalnina idea show {promoted}",
+            "shema --as ilze.kalnina idea export -o burtnica.md",
+            "shema --as ilze.kalnina idea export --format csv --delimiter ';' -o burtnica.csv",
+            f"shema --as janis.ozols project risk list {result.codes[0]}",
+            f"shema --as janis.ozols project cba show {result.codes[0]}",
+            "shema --as ilze.kalnina report --format csv --delimiter ';' -o portfelis.csv",
+            "shema --as janis.ozols calendar export --person janis.ozols -o termini.ics",
             "shema status",
             f"SHEMA_MAIL_DIR={directory / 'mail'} shema jobs sweep",
             "shema audit verify",
@@ -142,3 +168,118 @@ def _walk(engine: Engine, now: dt.datetime, result: DemoResult) -> None:
     walk = new("Ikšķiles gājēju ietve gar Rīgas ielu", "ikskiles_tinuzu_parvalde", "evija.celma", 5)
     engine.check(walk, "problem_statement", actor="evija.celma", now=at(4))
     new("Birzgales bērnu rotaļu laukums", "birzgales_pagasts", "oskars.lapins", 3)
+
+
+def _plan(engine: Engine, now: dt.datetime, roof: str) -> None:
+    """The roof project's risk register and cost-benefit analysis, prepared early."""
+
+    def at(days_ago: float) -> dt.datetime:
+        return now - dt.timedelta(days=days_ago)
+
+    who = "janis.ozols"
+    planning.add_risk(
+        engine,
+        roof,
+        title="Būvdarbu izmaksas pārsniedz tāmi",
+        likelihood=3,
+        impact=4,
+        owner=who,
+        mitigation="10 % rezerve budžetā; tirgus izpēte pirms iepirkuma",
+        actor=who,
+        now=at(12),
+    )
+    planning.add_risk(
+        engine,
+        roof,
+        title="Būvdarbi ziemā aizkavē termiņus",
+        likelihood=2,
+        impact=3,
+        owner="arnis.dzenis",
+        mitigation="Darbus plānot no maija līdz septembrim",
+        actor=who,
+        now=at(12),
+    )
+    flows = [
+        YearFlow(2026, Decimal("148000"), Decimal("0")),
+        *(YearFlow(year, Decimal("1500"), Decimal("19500")) for year in range(2027, 2042)),
+    ]
+    planning.set_cba(engine, roof, flows, actor=who, now=at(11))
+
+
+def _notebook(engine: Engine, now: dt.datetime, result: DemoResult) -> int:
+    """Cooperation ideas from several parishes; one of them promoted into a project."""
+
+    def at(days_ago: float) -> dt.datetime:
+        return now - dt.timedelta(days=days_ago)
+
+    ideas.create_idea(
+        engine,
+        title="Velomaršruts Krape–Madliena–Sigulda",
+        unit="krapes_pagasts",
+        actor="liga.ozolina",
+        now=at(30),
+        description="Kopīgs marķēts velomaršruts ar atpūtas vietām pie Ogres upes.",
+        municipalities=["Siguldas novads", "Madonas novads"],
+        organisations=["Biedrība “Krapes attīstībai”"],
+        instruments=["eafrd_leader", "interreg"],
+        cost=Decimal("180000"),
+        priority="high",
+        tags=["tūrisms", "velo"],
+        status="open_for_partners",
+    )
+    schools = ideas.create_idea(
+        engine,
+        title="Skolu sporta zāļu energoefektivitāte",
+        unit="suntazu_pagasts",
+        actor="zane.roze",
+        now=at(28),
+        description="Siltināšana un apgaismojuma nomaiņa Suntažu un Ropažu skolu sporta zālēs.",
+        municipalities=["Ropažu novads"],
+        organisations=["Suntažu vidusskola"],
+        instruments=["erdf", "cohesion_fund"],
+        cost=Decimal("450000"),
+        priority="high",
+        tags=["energoefektivitāte", "skolas"],
+        status="agreed",
+    )
+    ideas.create_idea(
+        engine,
+        title="Daugavas krasta pastaigu taka",
+        unit="lielvardes_pagasts",
+        actor="santa.graudina",
+        now=at(21),
+        municipalities=["Aizkraukles novads"],
+        organisations=["Latvijas Dabas fonds"],
+        instruments=["eafrd_leader", "municipal_budget"],
+        cost=Decimal("85000"),
+        tags=["tūrisms", "daba"],
+    )
+    ideas.create_idea(
+        engine,
+        title="Senioru dienas centrs",
+        unit="ikskiles_tinuzu_parvalde",
+        actor="evija.celma",
+        now=at(12),
+        description="Izmaksu aplēse no 2012. gada pētījuma (latos).",
+        municipalities=["Ķekavas novads", "Salaspils novads"],
+        organisations=["Latvijas Sarkanais Krusts"],
+        instruments=["esf_plus", "eea_norway_grants"],
+        cost=Decimal("21828"),
+        currency="LVL",
+        tags=["sociālie-pakalpojumi"],
+        status="open_for_partners",
+    )
+    ideas.create_idea(
+        engine,
+        title="Meža ugunsnovērošanas tornis",
+        unit="birzgales_pagasts",
+        actor="oskars.lapins",
+        now=at(40),
+        municipalities=["Bauskas novads"],
+        instruments=["state_budget"],
+        priority="low",
+        status="archived",
+    )
+    done = ideas.promote_idea(engine, schools.id, actor="zane.roze", now=at(2))
+    result.codes.append(done.project)
+    return schools.id

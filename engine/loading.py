@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -22,6 +24,7 @@ from storage.tables import (
     scheme_versions,
     units,
 )
+from workflow.calendar import WorkingCalendar
 from workflow.errors import NotAllowed, OrgError, Problem, SchemeError
 from workflow.labels import text
 from workflow.loader import load_org_text, load_scheme_text
@@ -145,9 +148,12 @@ def load_org(
             return Loaded("organisation", name, last.id, created=False)
         _replace_units(conn, org, source, file)
         _replace_people(conn, org)
+        riga_year = now.astimezone(ZoneInfo("Europe/Riga")).year
+        calendar = WorkingCalendar(org.calendar).compile(riga_year - 5, riga_year + 15)
         vid = conn.execute(
             insert(org_versions)
             .values(
+                calendar=json.dumps(calendar),
                 content_hash=digest,
                 source=source,
                 compiled=compiled,

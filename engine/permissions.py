@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from workflow.org import Organisation
 from workflow.scheme import COORDINATOR, Level
@@ -25,11 +26,15 @@ class OrgIndex:
     by_role_unit: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     by_role: dict[str, list[str]] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
+    calendar: dict[str, Any] | None = None  # the compiled working-day calendar
     _acting: dict[tuple[int, str, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, version_id: int, org: Organisation) -> OrgIndex:
+    def build(
+        cls, version_id: int, org: Organisation, calendar: dict[str, Any] | None = None
+    ) -> OrgIndex:
         idx = cls(version_id, org)
+        idx.calendar = calendar
         idx.ancestors = {u: tuple(org.ancestors(u)) for u in org.units}
         by_role_unit: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_role: dict[str, list[str]] = defaultdict(list)

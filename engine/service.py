@@ -125,7 +125,9 @@ class Engine:
         """The working-day calendar of an organisation version (national + its overrides)."""
         found = self._calendars.get(org.version_id)
         if found is None:
-            found = self._calendars[org.version_id] = WorkingCalendar(org.org.calendar)
+            found = self._calendars[org.version_id] = WorkingCalendar(
+                org.org.calendar, compiled=org.calendar
+            )
         return found
 
     # -- caches ---------------------------------------------------------------------
@@ -149,10 +151,15 @@ class Engine:
         if version_id is None:
             raise EnvironmentProblem("no organisation is loaded: run `shema org load FILE`")
         if self._org is None or self._org.version_id != version_id:
-            compiled = conn.execute(
-                select(org_versions.c.compiled).where(org_versions.c.id == version_id)
-            ).scalar_one()
-            self._org = OrgIndex.build(version_id, Organisation.model_validate_json(compiled))
+            found = conn.execute(
+                select(org_versions.c.compiled, org_versions.c.calendar).where(
+                    org_versions.c.id == version_id
+                )
+            ).one()
+            calendar = json.loads(found.calendar) if found.calendar else None
+            self._org = OrgIndex.build(
+                version_id, Organisation.model_validate_json(found.compiled), calendar
+            )
         return self._org
 
     def latest_scheme(self, conn: Connection, name: str | None = None) -> CompiledScheme:

@@ -83,7 +83,7 @@ NEXT_DUE = (
 # Projects with an escalation addressed to a person whose deadline still runs.
 ESCALATED_TO = (
     select(outbox.c.project_id)
-    .join(deadlines, deadlines.c.project_id == outbox.c.project_id)
+    .join(deadlines, deadlines.c.id == outbox.c.deadline_id)
     .where(
         and_(
             outbox.c.recipient_id == bindparam("person"),

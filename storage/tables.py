@@ -52,6 +52,8 @@ org_versions = Table(
     Column("content_hash", HASH, nullable=False),
     Column("source", Text, nullable=False),
     Column("compiled", Text, nullable=False),
+    # The working-day calendar in force, compiled (see WorkingCalendar.compile).
+    Column("calendar", Text, nullable=True),
     Column("loaded_at", UTCDateTime, nullable=False),
     Column("loaded_by", ID, nullable=True),
 )
@@ -120,6 +122,8 @@ projects = Table(
     # The head of the project's history chain, so deleted trailing events are noticed.
     Column("head_seq", Integer, nullable=False),
     Column("head_hash", HASH, nullable=False),
+    # The idea the project was promoted from (one project per idea).
+    Column("idea_id", Integer, ForeignKey("ideas.id"), nullable=True, unique=True),
 )
 
 checklist = Table(
@@ -206,6 +210,8 @@ outbox = Table(
     # many sweeps or restarts; the e-mail Message-ID is derived from it.
     Column("key", String(200), nullable=False, unique=True),
     Column("project_id", Integer, ForeignKey("projects.id"), nullable=True, index=True),
+    # The deadline a reminder or escalation is about (None for announcements).
+    Column("deadline_id", Integer, ForeignKey("deadlines.id"), nullable=True, index=True),
     Column("recipient_id", ID, ForeignKey("people.id"), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
     Column("subject", Text, nullable=False),
@@ -228,4 +234,65 @@ job_runs = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("result", Text, nullable=True),
+)
+
+# -- ideas notebook and planning tools -------------------------------------------------
+
+ideas = Table(
+    "ideas",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("unit_id", ID, ForeignKey("units.id"), nullable=False, index=True),
+    Column("proposer_id", ID, ForeignKey("people.id"), nullable=False),
+    # JSON lists; few per idea and only ever read with the idea, so no child tables.
+    Column("partners", Text, nullable=False, server_default="[]"),  # [{name, kind}]
+    Column("instruments", Text, nullable=False, server_default="[]"),  # [instrument id]
+    Column("tags", Text, nullable=False, server_default="[]"),  # [tag]
+    Column("cost_amount", Numeric(14, 2), nullable=True),
+    Column("cost_currency", String(3), nullable=False, server_default="EUR"),
+    Column("priority", String(16), nullable=False, server_default="medium"),
+    Column("status", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, ForeignKey("people.id"), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, ForeignKey("people.id"), nullable=True),
+)
+
+risks = Table(
+    "risks",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),  # R1, R2 … per project
+    Column("title", Text, nullable=False),
+    Column("likelihood", Integer, nullable=True),  # 1–5; null until assessed
+    Column("impact", Integer, nullable=True),  # 1–5; null until assessed
+    Column("owner_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("mitigation", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | mitigating | closed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, ForeignKey("people.id"), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, ForeignKey("people.id"), nullable=True),
+)
+
+cba = Table(
+    "cba",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("discount_rate", Numeric(7, 6), nullable=False),  # a fraction: 0.04 is 4 %
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, ForeignKey("people.id"), nullable=True),
+)
+
+cba_years = Table(
+    "cba_years",
+    metadata,
+    Column("project_id", Integer, ForeignKey("cba.project_id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("cost", Numeric(14, 2), nullable=False),
+    Column("benefit", Numeric(14, 2), nullable=False),
 )

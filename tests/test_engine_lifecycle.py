@@ -14,6 +14,7 @@ import functools
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from conftest import COORDINATOR, T0, shipped_text
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import audit, service
+from engine import audit, planning, service
 from engine.loading import load_org, load_scheme
 from engine.permissions import OrgIndex
 from engine.service import Engine, Outcome, resolve_actor
@@ -31,6 +32,7 @@ from storage import queries
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.tables import checklist, deadlines, handoffs, outbox, projects, timers
+from workflow.cba import YearFlow
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
 from workflow.loader import load_org_text, load_scheme_text
 
@@ -110,9 +112,17 @@ def snapshot(engine: Engine, code: str) -> Snapshot:
     view = engine.project(code, actor=COORDINATOR, now=T0)  # deadline figures as at T0
     events = engine.history(code, actor=COORDINATOR)
     with engine.db.read() as conn:
-        rows = {table.name: [tuple(r) for r in conn.execute(
-            select(table).where(table.c.project_id == view.id)
-            .order_by(*table.primary_key.columns))] for table in PROJECT_TABLES}
+        rows = {
+            table.name: [
+                tuple(r)
+                for r in conn.execute(
+                    select(table)
+                    .where(table.c.project_id == view.id)
+                    .order_by(*table.primary_key.columns)
+                )
+            ]
+            for table in PROJECT_TABLES
+        }
     return Snapshot(view, events, rows)
 
 
@@ -154,8 +164,14 @@ def in_pre_assessment(engine: Engine, clock: Clock) -> str:
 
 def handoff_rows(engine: Engine, code: str) -> list[Any]:
     with engine.db.read() as conn:
-        return list(conn.execute(select(handoffs).join(projects).where(projects.c.code == code)
-                                 .order_by(handoffs.c.id)))
+        return list(
+            conn.execute(
+                select(handoffs)
+                .join(projects)
+                .where(projects.c.code == code)
+                .order_by(handoffs.c.id)
+            )
+        )
 
 
 def ticked_items(engine: Engine, code: str) -> list[str]:
@@ -183,19 +199,30 @@ class Trail:
 def test_a_project_goes_from_idea_to_completed_through_every_stage(
     engine: Engine, clock: Clock
 ) -> None:
-    created = engine.create_project(title=TITLE, unit=UNIT, actor=LIGA, now=clock(),
-                                    dates={"call_deadline": dt.date(2026, 9, 30)})
+    created = engine.create_project(
+        title=TITLE,
+        unit=UNIT,
+        actor=LIGA,
+        now=clock(),
+        dates={"call_deadline": dt.date(2026, 9, 30)},
+    )
     trail = Trail(created)
     code = trail.code
 
     def ticks(actor: str, *items: str) -> None:
         for item in items:
-            trail.saw(engine.check(code, item, actor=actor, now=clock()), "checked",
-                      engine.project(code, actor=COORDINATOR).stage)
+            trail.saw(
+                engine.check(code, item, actor=actor, now=clock()),
+                "checked",
+                engine.project(code, actor=COORDINATOR).stage,
+            )
 
     def take(actor: str, action: str, stage: str, comment: str | None = None) -> None:
-        trail.saw(engine.advance(code, action, actor=actor, now=clock(), comment=comment),
-                  "advanced", stage)
+        trail.saw(
+            engine.advance(code, action, actor=actor, now=clock(), comment=comment),
+            "advanced",
+            stage,
+        )
         trail.actions.append(action)
 
     def acknowledge(actor: str, stage: str) -> None:
@@ -214,6 +241,18 @@ def test_a_project_goes_from_idea_to_completed_through_every_stage(
     ticks(JANIS, "budget", "risk_assessment", "cost_benefit_analysis")
     ticks(KRISTAPS, "legal_review")
     ticks(LIGA, "parish_confirmation")
+    # The gates on request_cofinancing check the data itself: a risk and a CBA.
+    trail.saw(
+        planning.add_risk(
+            engine, code, title="Izmaksas", likelihood=3, impact=4, actor=JANIS, now=clock()
+        ),
+        "risk_added",
+        "application",
+    )
+    flows = [YearFlow(2027, Decimal(1000), Decimal(0)), YearFlow(2028, Decimal(0), Decimal(1200))]
+    trail.saw(
+        planning.set_cba(engine, code, flows, actor=JANIS, now=clock()), "cba_set", "application"
+    )
     take(JANIS, "request_cofinancing", "cofinancing")
     ticks(SANDRA, "finance_committee_opinion", "cofinancing_council_decision")
     take(SANDRA, "approve_cofinancing", "submission")
@@ -232,15 +271,23 @@ def test_a_project_goes_from_idea_to_completed_through_every_stage(
     take(VIJA, "submit_payment_request", "implementation")
     take(JANIS, "request_payment", "payment_request")
     assert ticked_items(engine, code) == []
-    ticks(VIJA, "expenditure_documents", "accounting_check", "payment_request_submitted",
-          "implementation_finished")
+    ticks(
+        VIJA,
+        "expenditure_documents",
+        "accounting_check",
+        "payment_request_submitted",
+        "implementation_finished",
+    )
     take(JANIS, "submit_final_payment_request", "closure")
     ticks(JANIS, "final_report_approved", "final_payment_received", "asset_handover")
     take(JANIS, "hand_over_to_monitoring", "monitoring")
     waiting = engine.project(code, actor=ARNIS).handoff
     assert waiting is not None
     assert (waiting.from_level, waiting.to_level, waiting.receivers) == (
-        "central", "parish", [ARNIS])
+        "central",
+        "parish",
+        [ARNIS],
+    )
     acknowledge(ARNIS, "monitoring")
     take(ARNIS, "submit_monitoring_report", "monitoring")
     ticks(ARNIS, "monitoring_period_ended", "durability_confirmed")
@@ -283,8 +330,10 @@ def test_each_riga_year_numbers_its_codes_from_0001(engine: Engine) -> None:
     late_2026 = dt.datetime(2026, 12, 31, 21, 30, tzinfo=dt.UTC)  # 23:30 in Riga
     early_2027 = dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC)  # 00:30 in Riga
 
-    codes = [engine.create_project(title=TITLE, unit=UNIT, actor=LIGA, now=now).code
-             for now in (late_2026, early_2027, late_2026, early_2027)]
+    codes = [
+        engine.create_project(title=TITLE, unit=UNIT, actor=LIGA, now=now).code
+        for now in (late_2026, early_2027, late_2026, early_2027)
+    ]
 
     assert codes == ["OGR-2026-0001", "OGR-2027-0001", "OGR-2026-0002", "OGR-2027-0002"]
 
@@ -296,8 +345,12 @@ def test_a_lawyer_cannot_submit_the_idea(sqlite_engine: Engine, clock: Clock) ->
     code = new_idea(sqlite_engine, clock)
     tick(sqlite_engine, code, LIGA, clock, "problem_statement", "estimated_cost")
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "submit_idea", actor=KRISTAPS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "submit_idea", actor=KRISTAPS, now=clock()),
+    )
 
     assert KRISTAPS in message and code in message and "'submit_idea'" in message
     assert "parish_specialist or parish_head" in message and "lawyer" in message
@@ -309,19 +362,25 @@ def test_a_parish_specialist_of_another_parish_cannot_submit_the_idea(
     code = new_idea(sqlite_engine, clock)
     tick(sqlite_engine, code, LIGA, clock, "problem_statement", "estimated_cost")
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "submit_idea", actor=ZANE, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "submit_idea", actor=ZANE, now=clock()),
+    )
 
     assert ZANE in message and code in message and UNIT in message
 
 
-def test_an_action_the_scheme_does_not_know_is_refused(
-    sqlite_engine: Engine, clock: Clock
-) -> None:
+def test_an_action_the_scheme_does_not_know_is_refused(sqlite_engine: Engine, clock: Clock) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "launch_rocket", actor=LIGA, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "launch_rocket", actor=LIGA, now=clock()),
+    )
 
     assert LIGA in message and code in message
     assert "'launch_rocket'" in message and "not an action of this scheme" in message
@@ -331,8 +390,12 @@ def test_an_action_the_scheme_does_not_know_is_refused(
 def test_an_action_from_another_stage_is_refused(sqlite_engine: Engine, clock: Clock) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "propose_for_plan", actor=JANIS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "propose_for_plan", actor=JANIS, now=clock()),
+    )
 
     assert JANIS in message and code in message
     assert "'propose_for_plan'" in message and "does not leave stage idea" in message
@@ -344,8 +407,12 @@ def test_submitting_the_idea_with_an_item_unticked_is_refused_naming_that_item(
     code = new_idea(sqlite_engine, clock)
     tick(sqlite_engine, code, LIGA, clock, "problem_statement")
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "submit_idea", actor=LIGA, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "submit_idea", actor=LIGA, now=clock()),
+    )
 
     assert LIGA in message and code in message
     assert "not ticked: estimated_cost" in message and "problem_statement" not in message
@@ -357,8 +424,14 @@ def test_returning_the_idea_without_a_comment_is_refused(
 ) -> None:
     code = in_pre_assessment(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "return_idea", actor=JANIS, now=clock(), comment=comment))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(
+            code, "return_idea", actor=JANIS, now=clock(), comment=comment
+        ),
+    )
 
     assert JANIS in message and code in message and "without a comment" in message
 
@@ -370,8 +443,12 @@ def test_a_write_expecting_an_old_version_is_refused_as_a_conflict(
     code = new_idea(engine, clock)
     tick(engine, code, LIGA, clock, "problem_statement")  # version 2 now
 
-    message = refused(engine, code, Conflict, lambda: engine.check(
-        code, "estimated_cost", actor=LIGA, now=clock(), expect_version=1))
+    message = refused(
+        engine,
+        code,
+        Conflict,
+        lambda: engine.check(code, "estimated_cost", actor=LIGA, now=clock(), expect_version=1),
+    )
 
     assert code in message and "version 2" in message and "expected 1" in message
 
@@ -381,8 +458,7 @@ def test_a_write_expecting_the_current_version_goes_through(
 ) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    out = sqlite_engine.check(code, "problem_statement", actor=LIGA, now=clock(),
-                              expect_version=1)
+    out = sqlite_engine.check(code, "problem_statement", actor=LIGA, now=clock(), expect_version=1)
 
     assert out.version == 2
 
@@ -399,8 +475,14 @@ def test_no_action_is_taken_before_the_handoff_is_acknowledged(
 ) -> None:
     code = submitted_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.advance(
-        code, "return_idea", actor=JANIS, now=clock(), comment="Precizēt izmaksas"))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(
+            code, "return_idea", actor=JANIS, now=clock(), comment="Precizēt izmaksas"
+        ),
+    )
 
     assert JANIS in message and code in message and "not acknowledged yet" in message
 
@@ -410,8 +492,12 @@ def test_no_item_is_ticked_before_the_handoff_is_acknowledged(
 ) -> None:
     code = submitted_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.check(
-        code, "programme_fit", actor=JANIS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.check(code, "programme_fit", actor=JANIS, now=clock()),
+    )
 
     assert JANIS in message and code in message and "not acknowledged yet" in message
 
@@ -422,8 +508,12 @@ def test_only_the_receiving_side_acknowledges_the_idea_handoff(
 ) -> None:
     code = submitted_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.acknowledge(
-        code, actor=actor, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.acknowledge(code, actor=actor, now=clock()),
+    )
 
     assert actor in message and code in message and "goes to project_manager" in message
 
@@ -432,15 +522,27 @@ def test_the_project_manager_cannot_acknowledge_the_handover_to_the_asset_holder
     sqlite_engine: Engine, clock: Clock
 ) -> None:
     code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(code, "closure", reason="Ievadīts vēsturisks projekts",
-                        actor=COORDINATOR, now=clock())
+    sqlite_engine.force(
+        code, "closure", reason="Ievadīts vēsturisks projekts", actor=COORDINATOR, now=clock()
+    )
     sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
-    tick(sqlite_engine, code, JANIS, clock,
-         "final_report_approved", "final_payment_received", "asset_handover")
+    tick(
+        sqlite_engine,
+        code,
+        JANIS,
+        clock,
+        "final_report_approved",
+        "final_payment_received",
+        "asset_handover",
+    )
     sqlite_engine.advance(code, "hand_over_to_monitoring", actor=JANIS, now=clock())
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.acknowledge(
-        code, actor=JANIS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.acknowledge(code, actor=JANIS, now=clock()),
+    )
 
     assert JANIS in message and code in message and "goes to asset_holder" in message
 
@@ -449,11 +551,19 @@ def test_the_asset_holder_of_the_projects_parish_acknowledges_the_handover(
     sqlite_engine: Engine, clock: Clock
 ) -> None:
     code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(code, "closure", reason="Ievadīts vēsturisks projekts",
-                        actor=COORDINATOR, now=clock())
+    sqlite_engine.force(
+        code, "closure", reason="Ievadīts vēsturisks projekts", actor=COORDINATOR, now=clock()
+    )
     sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
-    tick(sqlite_engine, code, JANIS, clock,
-         "final_report_approved", "final_payment_received", "asset_handover")
+    tick(
+        sqlite_engine,
+        code,
+        JANIS,
+        clock,
+        "final_report_approved",
+        "final_payment_received",
+        "asset_handover",
+    )
     sqlite_engine.advance(code, "hand_over_to_monitoring", actor=JANIS, now=clock())
 
     out = sqlite_engine.acknowledge(code, actor=ARNIS, now=clock())
@@ -467,8 +577,12 @@ def test_acknowledging_when_no_handoff_waits_is_refused(
 ) -> None:
     code = in_pre_assessment(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.acknowledge(
-        code, actor=JANIS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.acknowledge(code, actor=JANIS, now=clock()),
+    )
 
     assert JANIS in message and code in message and "no handoff is waiting" in message
 
@@ -478,8 +592,12 @@ def test_ticking_an_item_of_another_stage_is_refused_naming_the_stage_and_its_it
 ) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotFound, lambda: sqlite_engine.check(
-        code, "budget", actor=LIGA, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotFound,
+        lambda: sqlite_engine.check(code, "budget", actor=LIGA, now=clock()),
+    )
 
     assert code in message and "stage idea" in message and "'budget'" in message
     assert "problem_statement" in message  # the items that can be ticked here
@@ -501,8 +619,12 @@ def test_ticking_an_item_twice_is_refused(sqlite_engine: Engine, clock: Clock) -
     code = new_idea(sqlite_engine, clock)
     tick(sqlite_engine, code, LIGA, clock, "problem_statement")
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.check(
-        code, "problem_statement", actor=LIGA, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.check(code, "problem_statement", actor=LIGA, now=clock()),
+    )
 
     assert code in message and "already ticked" in message
 
@@ -514,16 +636,17 @@ def _unified_v2() -> str:
     """The shipped scheme with a new English title for `idea` and submit_idea needing only
     the problem statement."""
     source = shipped_text("unified.yaml")
-    changed = source.replace("title: {lv: Ideja, en: Idea}",
-                             "title: {lv: Ideja, en: Project idea}", 1).replace(
-        "requires: [problem_statement, estimated_cost]", "requires: [problem_statement]", 1)
+    changed = source.replace(
+        "title: {lv: Ideja, en: Idea}", "title: {lv: Ideja, en: Project idea}", 1
+    ).replace("requires: [problem_statement, estimated_cost]", "requires: [problem_statement]", 1)
     assert changed.count("Project idea") == 1 and changed != source
     return changed
 
 
 def test_loading_a_changed_scheme_creates_version_2(sqlite_engine: Engine, clock: Clock) -> None:
-    loaded = load_scheme(sqlite_engine, _unified_v2(), "unified.yaml", actor=COORDINATOR,
-                         now=clock())
+    loaded = load_scheme(
+        sqlite_engine, _unified_v2(), "unified.yaml", actor=COORDINATOR, now=clock()
+    )
 
     assert (loaded.name, loaded.version, loaded.created) == ("unified", 2, True)
 
@@ -557,12 +680,11 @@ def test_a_project_keeps_the_rules_of_the_scheme_version_it_started_on(
     assert engine.advance(new, "submit_idea", actor=LIGA, now=clock()).stage == "pre_assessment"
 
 
-def test_loading_the_same_scheme_again_creates_nothing(
-    sqlite_engine: Engine, clock: Clock
-) -> None:
+def test_loading_the_same_scheme_again_creates_nothing(sqlite_engine: Engine, clock: Clock) -> None:
     engine = sqlite_engine
-    again = load_scheme(engine, shipped_text("unified.yaml"), "unified.yaml",
-                        actor=COORDINATOR, now=clock())
+    again = load_scheme(
+        engine, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=clock()
+    )
     load_scheme(engine, _unified_v2(), "unified.yaml", actor=COORDINATOR, now=clock())
     v2_again = load_scheme(engine, _unified_v2(), "unified.yaml", actor=COORDINATOR, now=clock())
 
@@ -591,13 +713,14 @@ def test_the_first_organisation_is_refused_unless_loaded_by_a_coordinator_it_nam
         load_org(fresh, shipped_text("ogre.yaml"), "ogre.yaml", actor=actor, now=T0)
 
     # Nothing was stored: a coordinator's first load is still the first version.
-    assert load_org(fresh, shipped_text("ogre.yaml"), "ogre.yaml",
-                    actor=COORDINATOR, now=T0).version == 1
+    assert (
+        load_org(fresh, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0).version
+        == 1
+    )
 
 
 def test_a_coordinator_named_in_the_file_loads_the_first_organisation(db: Database) -> None:
-    loaded = load_org(Engine(db), shipped_text("ogre.yaml"), "ogre.yaml",
-                      actor=COORDINATOR, now=T0)
+    loaded = load_org(Engine(db), shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
 
     assert (loaded.kind, loaded.created) == ("organisation", True)
 
@@ -609,8 +732,7 @@ def test_once_an_organisation_is_loaded_only_coordinators_load_another(
 
     with pytest.raises(NotAllowed, match=f"{JANIS} may not load the organisation"):
         load_org(sqlite_engine, changed, "ogre.yaml", actor=JANIS, now=clock())
-    assert load_org(sqlite_engine, changed, "ogre.yaml", actor="maris.berzins",
-                    now=clock()).created
+    assert load_org(sqlite_engine, changed, "ogre.yaml", actor="maris.berzins", now=clock()).created
 
 
 # -- force -------------------------------------------------------------------------------------
@@ -624,14 +746,20 @@ def test_a_coordinator_forces_a_project_to_any_stage_with_the_reason_in_history(
 ) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    out = sqlite_engine.force(code, stage, reason="Projekts pārņemts no papīra reģistra",
-                              actor=COORDINATOR, now=clock())
+    out = sqlite_engine.force(
+        code, stage, reason="Projekts pārņemts no papīra reģistra", actor=COORDINATOR, now=clock()
+    )
 
     last = sqlite_engine.history(code, actor=COORDINATOR)[-1]
     assert (out.stage, out.version) == (stage, 2)
     assert sqlite_engine.project(code, actor=COORDINATOR).stage == stage
     assert (last.kind, last.actor, last.from_stage, last.to_stage, last.comment) == (
-        "forced", COORDINATOR, "idea", stage, "Projekts pārņemts no papīra reģistra")
+        "forced",
+        COORDINATOR,
+        "idea",
+        stage,
+        "Projekts pārņemts no papīra reģistra",
+    )
 
 
 @pytest.mark.parametrize("actor", [JANIS, DACE, ARNIS])
@@ -640,22 +768,27 @@ def test_nobody_but_a_coordinator_may_force_a_project(
 ) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.force(
-        code, "application", reason="Steidzami", actor=actor, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.force(
+            code, "application", reason="Steidzami", actor=actor, now=clock()
+        ),
+    )
 
     assert actor in message and code in message and "only coordinators" in message
 
 
-def test_forcing_a_project_closes_its_pending_handoff(
-    sqlite_engine: Engine, clock: Clock
-) -> None:
+def test_forcing_a_project_closes_its_pending_handoff(sqlite_engine: Engine, clock: Clock) -> None:
     engine = sqlite_engine
     code = submitted_idea(engine, clock)
 
     forced_at = clock()
 
-    engine.force(code, "investment_plan", reason="Dome jau lēmusi", actor=COORDINATOR,
-                 now=forced_at)
+    engine.force(
+        code, "investment_plan", reason="Dome jau lēmusi", actor=COORDINATOR, now=forced_at
+    )
 
     view = engine.project(code, actor=COORDINATOR)
     last = engine.history(code, actor=COORDINATOR)[-1]
@@ -701,8 +834,12 @@ def test_a_project_on_hold_cannot_be_held_again(sqlite_engine: Engine, clock: Cl
     code = new_idea(sqlite_engine, clock)
     sqlite_engine.hold(code, reason="Gaidām", actor=LIGA, now=clock())
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.hold(
-        code, reason="Vēlreiz", actor=LIGA, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.hold(code, reason="Vēlreiz", actor=LIGA, now=clock()),
+    )
 
     assert code in message and "already on hold" in message
 
@@ -712,8 +849,12 @@ def test_a_project_waiting_for_acknowledgement_cannot_be_put_on_hold(
 ) -> None:
     code = submitted_idea(sqlite_engine, clock)
 
-    message = refused(sqlite_engine, code, NotAllowed, lambda: sqlite_engine.hold(
-        code, reason="Gaidām", actor=JANIS, now=clock()))
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.hold(code, reason="Gaidām", actor=JANIS, now=clock()),
+    )
 
     assert "not acknowledged yet" in message
 
@@ -729,14 +870,22 @@ def test_a_comment_keeps_its_document_references_in_history(
     last = sqlite_engine.history(code, actor=JANIS)[-1]
     assert (out.kind, out.version) == ("commented", 2)
     assert (last.kind, last.actor, last.comment, last.refs) == (
-        "commented", LIGA, "Tāme pievienota", refs)
+        "commented",
+        LIGA,
+        "Tāme pievienota",
+        refs,
+    )
 
 
 def test_an_empty_comment_is_refused(sqlite_engine: Engine, clock: Clock) -> None:
     code = new_idea(sqlite_engine, clock)
 
-    refused(sqlite_engine, code, UsageError, lambda: sqlite_engine.comment(
-        code, "  ", actor=LIGA, now=clock()))
+    refused(
+        sqlite_engine,
+        code,
+        UsageError,
+        lambda: sqlite_engine.comment(code, "  ", actor=LIGA, now=clock()),
+    )
 
 
 # -- checklists start afresh ----------------------------------------------------------------
@@ -747,13 +896,18 @@ def test_returning_the_idea_starts_its_checklist_afresh(
 ) -> None:
     code = in_pre_assessment(sqlite_engine, clock)
 
-    sqlite_engine.advance(code, "return_idea", actor=JANIS, now=clock(),
-                          comment="Precizēt izmaksas")
+    sqlite_engine.advance(
+        code, "return_idea", actor=JANIS, now=clock(), comment="Precizēt izmaksas"
+    )
 
     view = sqlite_engine.project(code, actor=LIGA)
     assert view.stage == "idea"
     assert [i.item for i in view.checklist] == [
-        "problem_statement", "estimated_cost", "target_group", "site_ownership"]
+        "problem_statement",
+        "estimated_cost",
+        "target_group",
+        "site_ownership",
+    ]
     assert ticked_items(sqlite_engine, code) == []
 
 
@@ -761,12 +915,20 @@ def test_a_second_payment_request_starts_with_an_empty_checklist(
     sqlite_engine: Engine, clock: Clock
 ) -> None:
     code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(code, "implementation", reason="Īstenošana jau notiek",
-                        actor=COORDINATOR, now=clock())
+    sqlite_engine.force(
+        code, "implementation", reason="Īstenošana jau notiek", actor=COORDINATOR, now=clock()
+    )
     sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
     sqlite_engine.advance(code, "request_payment", actor=JANIS, now=clock())
-    tick(sqlite_engine, code, VIJA, clock,
-         "expenditure_documents", "accounting_check", "payment_request_submitted")
+    tick(
+        sqlite_engine,
+        code,
+        VIJA,
+        clock,
+        "expenditure_documents",
+        "accounting_check",
+        "payment_request_submitted",
+    )
     sqlite_engine.advance(code, "submit_payment_request", actor=VIJA, now=clock())
 
     sqlite_engine.advance(code, "request_payment", actor=JANIS, now=clock())
@@ -776,8 +938,9 @@ def test_a_second_payment_request_starts_with_an_empty_checklist(
 
 def test_a_self_loop_keeps_the_checklist(sqlite_engine: Engine, clock: Clock) -> None:
     code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(code, "implementation", reason="Īstenošana jau notiek",
-                        actor=COORDINATOR, now=clock())
+    sqlite_engine.force(
+        code, "implementation", reason="Īstenošana jau notiek", actor=COORDINATOR, now=clock()
+    )
     sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
     tick(sqlite_engine, code, JANIS, clock, "publicity")
 
@@ -791,8 +954,7 @@ def test_a_self_loop_keeps_the_checklist(sqlite_engine: Engine, clock: Clock) ->
 
 def _fail_inserting_the_handoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # return_idea clears the idea's ticks and closes the stage's deadlines first.
-    monkeypatch.setattr(queries, "INSERT_HANDOFF",
-                        text("INSERT INTO no_such_table (x) VALUES (1)"))
+    monkeypatch.setattr(queries, "INSERT_HANDOFF", text("INSERT INTO no_such_table (x) VALUES (1)"))
 
 
 def _fail_after_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -805,10 +967,15 @@ def _fail_after_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "failpoint", failpoint)
 
 
-@pytest.mark.parametrize("breakage", [_fail_inserting_the_handoff, _fail_after_the_outbox],
-                         ids=["handoff_insert_fails", "failure_after_outbox"])
+@pytest.mark.parametrize(
+    "breakage",
+    [_fail_inserting_the_handoff, _fail_after_the_outbox],
+    ids=["handoff_insert_fails", "failure_after_outbox"],
+)
 def test_a_failure_in_the_middle_of_an_advance_leaves_the_project_exactly_as_before(
-    engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+    engine: Engine,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
     breakage: Callable[[pytest.MonkeyPatch], None],
 ) -> None:
     code = in_pre_assessment(engine, clock)
@@ -833,8 +1000,7 @@ def test_an_advance_that_failed_midway_can_be_taken_again(
         sqlite_engine.advance(code, "return_idea", actor=JANIS, now=clock(), comment="Precizēt")
     monkeypatch.undo()
 
-    out = sqlite_engine.advance(code, "return_idea", actor=JANIS, now=clock(),
-                                comment="Precizēt")
+    out = sqlite_engine.advance(code, "return_idea", actor=JANIS, now=clock(), comment="Precizēt")
 
     assert (out.stage, out.version) == ("idea", version + 1)
     assert audit.verify(sqlite_engine.db).ok

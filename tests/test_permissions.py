@@ -52,8 +52,11 @@ REASON = "Matricas sagatavošana"
 def roles_at(person: str, unit: str) -> frozenset[str]:
     """The roles `person` acts with on a project of `unit`."""
     above = set(ORG.ancestors(unit))
-    return frozenset(a.role for a in ORG.people[person].roles
-                     if LEVELS[a.role] is Level.central or a.unit in above)
+    return frozenset(
+        a.role
+        for a in ORG.people[person].roles
+        if LEVELS[a.role] is Level.central or a.unit in above
+    )
 
 
 def all_roles(person: str) -> set[str]:
@@ -79,8 +82,12 @@ def own_unit(person: str, role: str) -> str:
 
 def other_unit(person: str) -> str:
     """The first parish or town none of the person's parish roles covers."""
-    return next(u for u, unit in ORG.units.items() if unit.kind.value in PARISH_KINDS
-                and not any(LEVELS[r] is Level.parish for r in roles_at(person, u)))
+    return next(
+        u
+        for u, unit in ORG.units.items()
+        if unit.kind.value in PARISH_KINDS
+        and not any(LEVELS[r] is Level.parish for r in roles_at(person, u))
+    )
 
 
 def action_naming(role: str) -> str | None:
@@ -97,9 +104,11 @@ def action_not_naming(person: str) -> str:
 def stage_worked_on_by(role: str) -> str:
     """The first stage `role` owns, else the first it takes part in, else the initial one."""
     stages = SCHEME.stages
-    return (next((s for s, st in stages.items() if st.owner == role), None)
-            or next((s for s, st in stages.items() if role in st.participants), None)
-            or SCHEME.initial_stage)
+    return (
+        next((s for s, st in stages.items() if st.owner == role), None)
+        or next((s for s, st in stages.items() if role in st.participants), None)
+        or SCHEME.initial_stage
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,8 @@ class Case:
     def may_create(self) -> bool:
         works_on_initial = {INITIAL.owner, *INITIAL.participants}
         return bool(self.roles & works_on_initial) or any(
-            LEVELS[r] is Level.central for r in self.roles)
+            LEVELS[r] is Level.central for r in self.roles
+        )
 
     def may_take(self, action: str) -> bool:
         return bool(self.roles & set(SCHEME.actions[action].by))
@@ -145,14 +155,20 @@ CASES = [
     for scope in ("own_unit", "other_unit")
 ]
 
-def params(op: str, *, when: Callable[[Case], bool] = lambda c: True,
-           marks: Callable[[Case], list[pytest.MarkDecorator]] = lambda c: []) -> list[Any]:
+
+def params(
+    op: str,
+    *,
+    when: Callable[[Case], bool] = lambda c: True,
+    marks: Callable[[Case], list[pytest.MarkDecorator]] = lambda c: [],
+) -> list[Any]:
     return [pytest.param(c, id=c.id(op), marks=marks(c)) for c in CASES if when(c)]
 
 
 def test_the_matrix_covers_every_role_of_the_scheme_in_both_scopes() -> None:
     assert {(c.role, c.scope) for c in CASES} == {
-        (r, s) for r in SCHEME.all_roles for s in ("own_unit", "other_unit")}
+        (r, s) for r in SCHEME.all_roles for s in ("own_unit", "other_unit")
+    }
     assert {LEVELS[c.role] for c in CASES} == {Level.parish, Level.central}
     # The own unit is covered and the other unit is not, for every parish role.
     for c in CASES:
@@ -192,14 +208,16 @@ def at(minutes: int) -> dt.datetime:
     return T0 + dt.timedelta(minutes=minutes)
 
 
-def project_in(engine: Engine, unit: str, stage: str, *, not_by: str,
-               ticked: tuple[str, ...] = ()) -> str:
+def project_in(
+    engine: Engine, unit: str, stage: str, *, not_by: str, ticked: tuple[str, ...] = ()
+) -> str:
     """A project of `unit` in `stage` with `ticked` items, set up by a coordinator. A
     handoff the move caused is acknowledged by a receiver other than `not_by` when there is
     one, so that `not_by` does not become responsible (and thereby allowed) unless they are
     the only receiver, which means they hold the stage's owner role anyway."""
-    code = engine.create_project(title="Matricas projekts", unit=unit, actor=COORDINATOR,
-                                 now=at(0)).code
+    code = engine.create_project(
+        title="Matricas projekts", unit=unit, actor=COORDINATOR, now=at(0)
+    ).code
     if stage != SCHEME.initial_stage:
         engine.force(code, stage, reason=REASON, actor=COORDINATOR, now=at(1))
     waiting = engine.project(code, actor=COORDINATOR).handoff
@@ -215,8 +233,9 @@ def version(engine: Engine, code: str) -> int:
     return engine.project(code, actor=COORDINATOR).version
 
 
-def attempt(engine: Engine, case: Case, code: str, allowed: bool,
-            call: Callable[[], object]) -> None:
+def attempt(
+    engine: Engine, case: Case, code: str, allowed: bool, call: Callable[[], object]
+) -> None:
     """`call` succeeds and bumps the version, or is refused naming who and which project
     and changes nothing."""
     before = version(engine, code)
@@ -234,12 +253,11 @@ def attempt(engine: Engine, case: Case, code: str, allowed: bool,
 
 
 @pytest.mark.parametrize("case", params("create"))
-def test_a_role_creates_a_project_exactly_where_the_rules_allow(
-    engine: Engine, case: Case
-) -> None:
+def test_a_role_creates_a_project_exactly_where_the_rules_allow(engine: Engine, case: Case) -> None:
     def create() -> str:
-        return engine.create_project(title="Jauna ideja", unit=case.unit, actor=case.person,
-                                     now=at(10)).code
+        return engine.create_project(
+            title="Jauna ideja", unit=case.unit, actor=case.person, now=at(10)
+        ).code
 
     if case.may_create():
         code = create()
@@ -250,14 +268,16 @@ def test_a_role_creates_a_project_exactly_where_the_rules_allow(
     assert case.person in str(caught.value) and case.unit in str(caught.value)
     # Nothing was created, not even a number taken from the counter.
     assert engine.list_projects(actor=COORDINATOR) == []
-    assert engine.create_project(title="Jauna ideja", unit=case.unit, actor=COORDINATOR,
-                                 now=at(11)).code == "OGR-2026-0001"
+    assert (
+        engine.create_project(
+            title="Jauna ideja", unit=case.unit, actor=COORDINATOR, now=at(11)
+        ).code
+        == "OGR-2026-0001"
+    )
 
 
 @pytest.mark.parametrize("case", params("see"))
-def test_a_role_sees_a_project_exactly_where_it_covers_the_unit(
-    engine: Engine, case: Case
-) -> None:
+def test_a_role_sees_a_project_exactly_where_it_covers_the_unit(engine: Engine, case: Case) -> None:
     code = project_in(engine, case.unit, SCHEME.initial_stage, not_by=case.person)
 
     if case.sees:
@@ -275,11 +295,17 @@ def test_a_role_takes_an_action_naming_it_exactly_where_it_covers_the_unit(
     action = action_naming(case.role)
     assert action is not None
     spec = SCHEME.actions[action]
-    code = project_in(engine, case.unit, spec.source[0], not_by=case.person,
-                      ticked=tuple(spec.requires))
+    code = project_in(
+        engine, case.unit, spec.source[0], not_by=case.person, ticked=tuple(spec.requires)
+    )
 
-    attempt(engine, case, code, case.sees and case.may_take(action), lambda: engine.advance(
-        code, action, actor=case.person, now=at(30), comment=REASON))
+    attempt(
+        engine,
+        case,
+        code,
+        case.sees and case.may_take(action),
+        lambda: engine.advance(code, action, actor=case.person, now=at(30), comment=REASON),
+    )
 
 
 @pytest.mark.parametrize("case", params("advance_not_in_by"))
@@ -288,12 +314,18 @@ def test_a_role_never_takes_an_action_that_names_none_of_its_roles(
 ) -> None:
     action = action_not_naming(case.person)
     spec = SCHEME.actions[action]
-    code = project_in(engine, case.unit, spec.source[0], not_by=case.person,
-                      ticked=tuple(spec.requires))
+    code = project_in(
+        engine, case.unit, spec.source[0], not_by=case.person, ticked=tuple(spec.requires)
+    )
     assert not case.may_take(action)
 
-    attempt(engine, case, code, False, lambda: engine.advance(
-        code, action, actor=case.person, now=at(30), comment=REASON))
+    attempt(
+        engine,
+        case,
+        code,
+        False,
+        lambda: engine.advance(code, action, actor=case.person, now=at(30), comment=REASON),
+    )
 
 
 @pytest.mark.parametrize("case", params("tick"))
@@ -304,21 +336,36 @@ def test_a_role_ticks_items_of_a_stage_it_works_on_exactly_where_it_covers_the_u
     item = next(iter(SCHEME.stages[stage].checklist))
     code = project_in(engine, case.unit, stage, not_by=case.person)
 
-    attempt(engine, case, code, case.may_tick_in(stage), lambda: engine.check(
-        code, item, actor=case.person, now=at(30)))
+    attempt(
+        engine,
+        case,
+        code,
+        case.may_tick_in(stage),
+        lambda: engine.check(code, item, actor=case.person, now=at(30)),
+    )
 
 
 @pytest.mark.parametrize("case", params("comment"))
 def test_a_role_comments_exactly_where_it_sees_the_project(engine: Engine, case: Case) -> None:
     code = project_in(engine, case.unit, SCHEME.initial_stage, not_by=case.person)
 
-    attempt(engine, case, code, case.sees, lambda: engine.comment(
-        code, "Piezīme", actor=case.person, now=at(30)))
+    attempt(
+        engine,
+        case,
+        code,
+        case.sees,
+        lambda: engine.comment(code, "Piezīme", actor=case.person, now=at(30)),
+    )
 
 
 @pytest.mark.parametrize("case", params("force"))
 def test_only_a_coordinator_forces_a_project(engine: Engine, case: Case) -> None:
     code = project_in(engine, case.unit, SCHEME.initial_stage, not_by=case.person)
 
-    attempt(engine, case, code, case.may_force(), lambda: engine.force(
-        code, "pre_assessment", reason=REASON, actor=case.person, now=at(30)))
+    attempt(
+        engine,
+        case,
+        code,
+        case.may_force(),
+        lambda: engine.force(code, "pre_assessment", reason=REASON, actor=case.person, now=at(30)),
+    )

@@ -45,12 +45,34 @@ class WorkingCalendar:
         *,
         country: str = "LV",
         timezone: str = "Europe/Riga",
+        compiled: dict[str, Any] | None = None,
     ) -> None:
         self.country = country
         self.zone = ZoneInfo(timezone)
         self.overrides = overrides or CalendarOverrides()
         self._national: dict[str, Any] = {}
         self._working: dict[dt.date, bool] = {}
+        # A compiled form (see `compile`) answers without loading `holidays` at all.
+        self._years: tuple[int, int] | None = None
+        self._off: frozenset[dt.date] = frozenset()
+        self._on: frozenset[dt.date] = frozenset()
+        if compiled:
+            self._years = (int(compiled["years"][0]), int(compiled["years"][1]))
+            self._off = frozenset(dt.date.fromisoformat(d) for d in compiled["off"])
+            self._on = frozenset(dt.date.fromisoformat(d) for d in compiled["on"])
+
+    def compile(self, first_year: int, last_year: int) -> dict[str, Any]:
+        """The calendar's exceptions to "Monday to Friday" for those years, as JSON-ready
+        data: weekdays that are off and weekend days that are working, every one decided
+        by `is_working_day` (national calendar plus the overrides)."""
+        off, on = [], []
+        for day in self.days(dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)):
+            working = self.is_working_day(day)
+            if day.weekday() < 5 and not working:
+                off.append(day.isoformat())
+            elif day.weekday() >= 5 and working:
+                on.append(day.isoformat())
+        return {"years": [first_year, last_year], "off": off, "on": on}
 
     def national(self, lang: str = "lv") -> Any:
         """The `holidays` calendar (all years on demand) in a label language."""
@@ -97,6 +119,8 @@ class WorkingCalendar:
         return out
 
     def is_working_day(self, day: dt.date) -> bool:
+        if self._years is not None and self._years[0] <= day.year <= self._years[1]:
+            return day in self._on or (day.weekday() < 5 and day not in self._off)
         found = self._working.get(day)
         if found is None:
             found = self._local.get(day)

@@ -20,6 +20,9 @@ IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=63)]
 
+Gate = Literal["risk_register", "cost_benefit"]
+"""A built-in check of a project's data that an action may require (see engine/planning.py)."""
+
 
 class Level(StrEnum):
     """Where a role works: in a parish/town administration or in the central administration."""
@@ -129,11 +132,25 @@ class Action(_Model):
     comment: Literal["required", "optional"] = "optional"
     deadline: Deadline | None = None
     notify: list[Identifier] = Field(default_factory=list)
+    gates: list[Gate] = Field(
+        default_factory=list,
+        description="Built-in checks of the project's own data before the action may be "
+        "taken: risk_register (at least one assessed risk), cost_benefit (a computed "
+        "cost-benefit analysis).",
+    )
 
     @field_validator("source", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("gates", mode="after")
+    @classmethod
+    def _no_repeats(cls, value: list[Gate]) -> list[Gate]:
+        repeated = sorted({g for g in value if value.count(g) > 1})
+        if repeated:
+            raise ValueError(f"gate {', '.join(repeated)} is listed more than once")
+        return value
 
 
 class Calendar(_Model):

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("compiled", sa.Text(), nullable=False),
+        sa.Column("calendar", sa.Text(), nullable=True),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("loaded_by", sa.String(length=63), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_versions")),
