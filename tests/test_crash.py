@@ -157,8 +157,8 @@ def test_runners_killed_mid_batch_and_mid_delivery_lose_and_duplicate_nothing(
             title=f"Projekts {i}", unit=unit, actor=person, now=T0 + dt.timedelta(hours=i % 7)
         )
     days = [(T0 + dt.timedelta(days=d, hours=2)).isoformat() for d in range(DAYS)]
-    # Three sweep loops share one clock: each simulated day is handed to all of them at
-    # once (they race within the day), and the next day comes when all have answered.
+    # Sweep loops share one clock: a simulated day is handed to runners, and the next day
+    # comes when all of them have answered (or died).
     script = (
         "import datetime as dt, os, sys\n"
         "from engine.channels.config import mail_settings\n"
@@ -192,24 +192,39 @@ def test_runners_killed_mid_batch_and_mid_delivery_lose_and_duplicate_nothing(
             cwd=Path(__file__).parents[1],
         )
 
-    runners = [runner(None), runner("sweep.before_commit"), runner("dispatch.after_send")]
-    alive = list(runners)
-    for day in days:
-        for r in alive:
+    # Two healthy runners race through every day; two others are killed by fail points at
+    # their first real work (inside a sweep batch before it commits; after the SMTP server
+    # accepted a message, before it is marked sent). Each day goes to those two alone first,
+    # so the kills happen for certain, then to the healthy pair at once.
+    healthy = [runner(None), runner(None)]
+    doomed = [runner("sweep.before_commit"), runner("dispatch.after_send")]
+
+    def hand(group: list[subprocess.Popen[str]], day: str) -> None:
+        for r in group:
             assert r.stdin is not None
             r.stdin.write(day + "\n")
             r.stdin.flush()
-        for r in list(alive):
+        for r in list(group):
             assert r.stdout is not None
             if r.stdout.readline() != "done\n":  # it died during this day
                 r.wait(timeout=60)
-                alive.remove(r)
-    for r in alive:
+                group.remove(r)
+
+    alive_doomed = list(doomed)
+    for day in days:
+        for r in list(alive_doomed):
+            one = [r]
+            hand(one, day)
+            if not one:
+                alive_doomed.remove(r)
+        hand(healthy, day)
+    for r in healthy + alive_doomed:
         assert r.stdin is not None
         r.stdin.close()
         r.wait(timeout=60)
-    assert runners[0].returncode == 0, runners[0].stderr.read() if runners[0].stderr else ""
-    assert runners[1].returncode == runners[2].returncode == -signal.SIGKILL  # fail points hit
+    for r in healthy:
+        assert r.returncode == 0, r.stderr.read() if r.stderr else ""
+    assert [r.returncode for r in doomed] == [-signal.SIGKILL] * 2  # both fail points hit
 
     # A last healthy pass after the leases of the killed runner ran out.
     final = (T0 + dt.timedelta(days=DAYS + 1)).isoformat()
