@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from engine import ideas, planning, report
+from engine import accounts, ideas, planning, report
 from engine.channels.config import MailSettings
 from engine.channels.email import FolderChannel
 from engine.jobs import run_once
@@ -27,6 +27,7 @@ from workflow.errors import UsageError
 
 MARKER = ".shema-demo"
 COORDINATOR = "ilze.kalnina"
+DEMO_PASSWORD = "demo-parole"
 
 
 @dataclass
@@ -76,6 +77,10 @@ def run_demo(
         _walk(engine, now, result)
         _plan(engine, now, result.codes[0])
         promoted = _notebook(engine, now, result)
+        # One hash for everyone: argon2 is slow on purpose, and this is a demo.
+        with db.read() as conn:
+            everyone = list(engine.org_index(conn).org.people)
+        accounts.store_hash(engine, everyone, accounts.hash_password(DEMO_PASSWORD))
         # Catch up with everything that fell due while the projects were "running".
         mail = MailSettings([FolderChannel(directory / "mail")], "shema@ogresnovads.example")
         swept, sent = run_once(engine, mail, now)
@@ -117,6 +122,8 @@ def run_demo(
             "shema status",
             f"SHEMA_MAIL_DIR={directory / 'mail'} shema jobs sweep",
             "shema audit verify",
+            f"shema web   # then open http://127.0.0.1:8000 and sign in as liga.ozolina "
+            f"(parish) or janis.ozols (project manager), password {DEMO_PASSWORD}",
         ]
         return result
     finally:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
+from engine import timekeeping
 from engine.failpoints import failpoint
 from engine.notices import enqueue, message_rows, project_context
 from engine.service import Change, Engine
@@ -72,6 +73,8 @@ def _claim(conn: Connection, now: dt.datetime, batch: int) -> list[Any]:
 def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepReport:
     """Fire every timer due at `now`; returns counts. Safe to run in several processes."""
     report = SweepReport()
+    with engine.db.write() as conn:
+        timekeeping.prune(conn, now)
     while True:
         with engine.db.write() as conn:
             claimed = _claim(conn, now, batch)

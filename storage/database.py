@@ -84,6 +84,11 @@ class Database:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
+        """Close the connections (this thread's held one included)."""
+        held: Connection | None = getattr(self._local, "conn", None)
+        if held is not None:
+            held.close()
+            self._local.conn = None
         self.engine.dispose()
 
     @contextmanager
@@ -113,12 +118,21 @@ class Database:
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
+        held: Connection | None = getattr(self._local, "conn", None)
+        if held is not None and not held.closed and not held.invalidated:
+            # SQLite: the thread's connection is held between transactions (see __init__).
+            yield held
+            return
         try:
             conn = self.engine.connect()
         except DBAPIError as exc:
             raise EnvironmentProblem(
                 f"cannot open the database {self.safe_url}: {_first_line(exc)}"
             ) from exc
+        if self.is_sqlite:
+            self._local.conn = conn
+            yield conn
+            return
         try:
             yield conn
         finally:

@@ -127,11 +127,13 @@ def test_a_deadline_after_the_march_clock_change_falls_at_midnight_riga_summer_t
 # -- advancing ----------------------------------------------------------------------------
 
 
-def test_advancing_closes_the_idea_deadline_and_drops_its_timers(engine: Engine) -> None:
+def test_advancing_closes_the_idea_deadline_so_its_timers_never_fire(engine: Engine) -> None:
     code = new_idea(engine)
     submit(engine, code, T0 + HOUR)
     idea = next(r for r in deadline_rows(engine, code) if r.stage == "idea")
     assert idea.closed_at == T0 + HOUR
+    sweep(engine, utc("2026-03-31T08:00:00"))  # long after every idea timer fell due
+    # The sweep fired none of them and pruned them away.
     assert timer_rows(engine, idea.id) == {}
 
 
@@ -150,6 +152,7 @@ def test_a_timer_that_fired_stays_on_the_closed_deadline(engine: Engine) -> None
     code = new_idea(engine)
     sweep(engine, utc("2026-02-06T07:00:00"))  # the reminder fires
     submit(engine, code, utc("2026-02-06T08:00:00"))
+    sweep(engine, utc("2026-03-31T08:00:00"))  # prunes the ones that never fired
     idea = next(r for r in deadline_rows(engine, code) if r.stage == "idea")
     left = timer_rows(engine, idea.id)
     assert set(left) == {"reminder0"}

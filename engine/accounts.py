@@ -1,0 +1,72 @@
+"""Sign-in passwords: argon2 hashes in `people.password_hash`.
+
+A coordinator may set anyone's password, a person their own. Checking a password takes
+about the same time whether or not the person exists or has a password, so a sign-in
+form does not tell which accounts exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+
+from engine.service import Engine
+from storage.tables import people
+from workflow.errors import NotAllowed, NotFound, UsageError
+
+MIN_LENGTH = 8
+_HASHER = PasswordHasher()
+# Verified against when there is no stored hash, so a miss costs what a hit costs.
+_DUMMY = _HASHER.hash("no such person: compare against something")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password` (with a fresh salt) in the PHC string format."""
+    if len(password) < MIN_LENGTH:
+        raise UsageError(f"a password needs at least {MIN_LENGTH} characters")
+    return _HASHER.hash(password)
+
+
+def set_password(engine: Engine, person: str, password: str, *, actor: str | None) -> None:
+    """Store a new password for `person`; refused unless `actor` is `person` or a
+    coordinator. Nothing is written when refused."""
+    hashed = hash_password(password)
+    with engine.db.write() as conn:
+        org = engine.org_index(conn)
+        who = engine._person(org, actor)
+        if person not in org.org.people:
+            raise NotFound(f"no person {person!r} in the organisation", actor=person)
+        if who != person and not org.is_coordinator(who):
+            raise NotAllowed(
+                f"{who} may not set the password of {person}: only their own "
+                "(coordinators may set anyone's)",
+                actor=who,
+            )
+        conn.execute(update(people).where(people.c.id == person).values(password_hash=hashed))
+
+
+def store_hash(engine: Engine, persons: Iterable[str], password_hash: str) -> int:
+    """Store one ready-made hash for several people (the demo); returns how many rows
+    changed. No permission check: only set-up code calls this."""
+    ids = list(persons)
+    with engine.db.write() as conn:
+        result = conn.execute(
+            update(people).where(people.c.id.in_(ids)).values(password_hash=password_hash)
+        )
+        return int(result.rowcount)
+
+
+def check_password(engine: Engine, person: str, password: str) -> bool:
+    """True when `person` is an active person whose stored hash matches `password`."""
+    with engine.db.read() as conn:
+        row = conn.execute(
+            select(people.c.password_hash, people.c.active).where(people.c.id == person)
+        ).first()
+    stored = row.password_hash if row is not None and row.active else None
+    try:
+        return bool(_HASHER.verify(stored or _DUMMY, password)) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False

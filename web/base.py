@@ -1,0 +1,184 @@
+"""Request plumbing shared by every page: who is asking, the language, rendering, flash
+messages, and the one place where engine errors become HTTP answers.
+
+Guarantees: every guarded endpoint answers a visitor who is not signed in with a
+redirect to /login; every guarded POST carries the session's CSRF token or is refused
+with 403 before the handler runs; NotFound and "may not see" refusals answer 404 with a
+page that names nothing of what was asked for; a Conflict on a form answers "changed
+since you opened it" and changes nothing (the engine wrote nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from engine.service import Engine
+from web.auth import Clock, Throttle, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
+from web.i18n import LANGS, words
+from workflow.errors import Conflict, NotAllowed, NotFound, ShemaError, UsageError
+
+T = TypeVar("T")
+MAX_PART = 2 * 1024 * 1024  # scheme and organisation files are far smaller
+
+
+@dataclass
+class Ctx:
+    """The signed-in person as one request sees them."""
+
+    person: str
+    name: str
+    coordinator: bool
+    lang: str
+    form: FormData | None = None
+    back: str = "/"
+
+    def field(self, name: str, default: str = "") -> str:
+        """A text field of the posted form ("" or `default` when absent)."""
+        value = self.form.get(name) if self.form is not None else None
+        return value if isinstance(value, str) else default
+
+
+Handler = Callable[["Web", Request, Ctx], Awaitable[Response]]
+
+
+@dataclass
+class Web:
+    """Everything a page needs: the engine, templates, the clock, the throttle."""
+
+    engine: Engine
+    templates: Jinja2Templates
+    clock: Clock
+    throttle: Throttle = field(default_factory=Throttle)
+    trusted: TrustedHeader | None = None
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a (blocking) engine function off the event loop."""
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    # -- language, flashes, rendering ---------------------------------------------
+
+    @staticmethod
+    def lang(request: Request) -> str:
+        """The page language: ?lang= (remembered in the session), else the session's, else lv."""
+        asked = request.query_params.get("lang")
+        if asked in LANGS:
+            request.session["lang"] = asked
+        lang = request.session.get("lang")
+        return lang if lang in LANGS else "lv"
+
+    @staticmethod
+    def flash(request: Request, kind: str, message: str) -> None:
+        request.session.setdefault("flash", []).append([kind, message])
+        request.session["flash"] = request.session["flash"]  # mark the session changed
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        *,
+        status: int = 200,
+        ctx: Ctx | None = None,
+    ) -> Response:
+        lang = ctx.lang if ctx else self.lang(request)
+        flashes = request.session.pop("flash", [])
+        here = request.url.path
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        other = "en" if lang == "lv" else "lv"
+        pairs = [*query, ("lang", other)]
+        switch = here + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
+        base = {
+            "w": words(lang),
+            "lang": lang,
+            "csrf": csrf_token(request),
+            "me": ctx,
+            "flashes": flashes,
+            "switch_url": switch,
+            "path": here,
+        }
+        return self.templates.TemplateResponse(
+            request, name, {**base, **context}, status_code=status
+        )
+
+    def error(self, request: Request, status: int, title: str, message: str) -> Response:
+        return self.render(
+            request, "error.html", {"title": title, "message": message}, status=status
+        )
+
+    @staticmethod
+    def redirect(url: str) -> Response:
+        return RedirectResponse(url, status_code=303)
+
+    # -- who is asking --------------------------------------------------------------
+
+    def _whoami(self, person: str) -> tuple[str, bool] | None:
+        with self.engine.db.read() as conn:
+            org = self.engine.org_index(conn)
+        found = org.org.people.get(person)
+        if found is None:
+            return None
+        return found.name or person, org.is_coordinator(person)
+
+    def guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap `handler`: require a person, check CSRF on POST, map engine errors."""
+
+        async def endpoint(request: Request) -> Response:
+            lang = self.lang(request)
+            person = signed_in(request, self.trusted)
+            if person is None:
+                target = request.url.path
+                return self.redirect(f"/login?next={quote(target)}")
+            me = await self.run(self._whoami, person)
+            if me is None:
+                if request.session.get("person") == person:
+                    sign_out(request)
+                    return self.redirect("/login")
+                w = words(lang)
+                return self.error(request, 403, w["forbidden"], w["not_found_text"])
+            ctx = Ctx(person, me[0], me[1], lang)
+            if request.method == "POST":
+                ctx.form = await request.form(max_part_size=MAX_PART)
+                if not csrf_ok(request, ctx.form.get("csrf")):
+                    w = words(lang)
+                    return self.error(request, 403, w["forbidden"], w["csrf_text"])
+            try:
+                return await handler(self, request, ctx)
+            except ShemaError as exc:
+                return self._refused(request, ctx, exc)
+
+        return endpoint
+
+    def _refused(self, request: Request, ctx: Ctx, exc: ShemaError) -> Response:
+        w = words(ctx.lang)
+        hidden = isinstance(exc, NotFound) or (
+            isinstance(exc, NotAllowed) and "may not see" in exc.message
+        )
+        if hidden:
+            return self.error(request, 404, w["not_found"], w["not_found_text"])
+        if request.method == "POST":
+            self.flash(request, "error", w["stale"] if isinstance(exc, Conflict) else exc.message)
+            return self.redirect(ctx.back)
+        status = 409 if isinstance(exc, Conflict) else 400 if isinstance(exc, UsageError) else 403
+        return self.error(request, status, w["forbidden"], exc.message)
+
+
+def version_field(ctx: Ctx) -> int:
+    """The project version the form was drawn from (`expect_version`); a form without
+    one is refused, so no write ever skips the staleness check."""
+    raw = ctx.field("version")
+    if not raw.isdigit():
+        raise UsageError("the form does not say which version of the project it was drawn from")
+    return int(raw)

@@ -1,0 +1,213 @@
+"""The ideas notebook, the portfolio report with its downloads, and the coordinator's
+upload page. Each calls the engine; loading a file is refused by the engine unless the
+person is a coordinator, whatever this page shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine import ical, ideas, report
+from engine.loading import load_org, load_scheme
+from engine.service import Engine
+from engine.views import Loaded
+from web.base import Ctx, Web, version_field
+from web.i18n import words
+from workflow.errors import InputError, Problem, UsageError
+from workflow.ideas import PRIORITY_TITLES, STATUS_TITLES, IdeaStatus, Priority
+from workflow.labels import text
+from workflow.loader import load_org_text, load_scheme_text
+
+# -- ideas notebook -----------------------------------------------------------------------
+
+
+async def idea_list(web: Web, request: Request, ctx: Ctx) -> Response:
+    q = request.query_params
+    search, status = q.get("q") or None, q.get("status") or None
+    rows = await web.run(
+        ideas.list_ideas,
+        web.engine,
+        actor=ctx.person,
+        search=search,
+        status=[status] if status else (),
+        lang=ctx.lang,
+    )
+    units = await web.run(_my_units, web.engine, ctx.person, ctx.lang)
+    return web.render(
+        request,
+        "ideas.html",
+        {
+            "rows": rows,
+            "search": search or "",
+            "status": status or "",
+            "statuses": [(s.value, STATUS_TITLES[s].get(ctx.lang, s.value)) for s in IdeaStatus],
+            "priorities": [(p.value, PRIORITY_TITLES[p].get(ctx.lang, p.value)) for p in Priority],
+            "my_units": units,
+        },
+        ctx=ctx,
+    )
+
+
+def _my_units(engine: Engine, person: str, lang: str) -> list[tuple[str, str]]:
+    with engine.db.read() as conn:
+        org = engine.org_index(conn)
+        cs = engine.latest_scheme(conn)
+    return [
+        (u, text(spec.name, lang, u))
+        for u, spec in org.org.units.items()
+        if org.acting_roles(person, u, cs.levels, cs.version_id)
+    ]
+
+
+def _cost(raw: str) -> Decimal | None:
+    raw = raw.strip().replace(" ", "").replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise UsageError(f"not an amount: {raw!r}") from None
+
+
+async def idea_new(web: Web, request: Request, ctx: Ctx) -> Response:
+    ctx.back = "/ideas"
+    made = await web.run(
+        ideas.create_idea,
+        web.engine,
+        title=ctx.field("title"),
+        unit=ctx.field("unit"),
+        actor=ctx.person,
+        now=web.now(),
+        description=ctx.field("description"),
+        cost=_cost(ctx.field("cost")),
+        priority=ctx.field("priority") or Priority.medium.value,
+        lang=ctx.lang,
+    )
+    web.flash(request, "ok", f"#{made.id}: {words(ctx.lang)['done']}")
+    return web.redirect("/ideas")
+
+
+async def idea_promote(web: Web, request: Request, ctx: Ctx) -> Response:
+    ctx.back = "/ideas"
+    done = await web.run(
+        ideas.promote_idea,
+        web.engine,
+        request.path_params["idea"],
+        actor=ctx.person,
+        now=web.now(),
+        expect_version=version_field(ctx),
+        lang=ctx.lang,
+    )
+    web.flash(request, "ok", f"{done.project}: {words(ctx.lang)['done']}")
+    return web.redirect(f"/projects/{done.project}")
+
+
+# -- portfolio ------------------------------------------------------------------------------
+
+
+async def report_page(web: Web, request: Request, ctx: Ctx) -> Response:
+    data = await web.run(
+        report.portfolio, web.engine, actor=ctx.person, now=web.now(), lang=ctx.lang
+    )
+    return web.render(request, "report.html", {"r": data}, ctx=ctx)
+
+
+async def report_csv(web: Web, request: Request, ctx: Ctx) -> Response:
+    delimiter = ";" if request.query_params.get("delimiter") == ";" else ","
+    data = await web.run(
+        report.portfolio, web.engine, actor=ctx.person, now=web.now(), lang=ctx.lang
+    )
+    body = report.spreadsheet_csv(report.CSV_HEADER, report.csv_rows(data), delimiter)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="portfelis.csv"'},
+    )
+
+
+async def calendar_ics(web: Web, request: Request, ctx: Ctx) -> Response:
+    events = await web.run(
+        ical.upcoming, web.engine, actor=ctx.person, person=ctx.person, lang=ctx.lang
+    )
+    body = ical.to_ics(events, now=web.now(), name=f"Shēma: {ctx.name}")
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="termini.ics"'},
+    )
+
+
+# -- coordinator ------------------------------------------------------------------------------
+
+
+async def upload_page(web: Web, request: Request, ctx: Ctx) -> Response:
+    return web.render(request, "coordinator.html", {"kind": "scheme"}, ctx=ctx)
+
+
+def _annotated(source: str, problems: list[Problem]) -> list[dict[str, Any]]:
+    """The file's lines, each with the problems located on it."""
+    by_line: dict[int, list[Problem]] = {}
+    for p in problems:
+        by_line.setdefault(p.line, []).append(p)
+    return [
+        {"n": n, "text": line, "problems": by_line.get(n, [])}
+        for n, line in enumerate(source.splitlines(), start=1)
+    ]
+
+
+def _validate_or_load(
+    web: Web, kind: str, source: str, name: str, load: bool, person: str
+) -> Loaded | None:
+    if load:
+        loader = load_scheme if kind == "scheme" else load_org
+        return loader(web.engine, source, name, actor=person, now=web.now())
+    if kind == "scheme":
+        load_scheme_text(source, name)
+    else:
+        load_org_text(source, name)
+    return None
+
+
+async def upload_post(web: Web, request: Request, ctx: Ctx) -> Response:
+    ctx.back = "/coordinator"
+    w = words(ctx.lang)
+    kind = "org" if ctx.field("kind") == "org" else "scheme"
+    upload = ctx.form.get("file") if ctx.form is not None else None
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise UsageError("choose a file to upload")
+    name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        source = (await upload.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
+    load = ctx.field("mode") == "load"
+    try:
+        loaded = await web.run(_validate_or_load, web, kind, source, name, load, ctx.person)
+    except InputError as exc:
+        context = {"kind": kind, "name": name, "problems": exc.problems}
+        context["lines"] = _annotated(source, exc.problems)
+        return web.render(request, "coordinator.html", context, status=422, ctx=ctx)
+    if loaded is None:
+        web.flash(request, "ok", f"{name}: {w['valid']}")
+    else:
+        state = f"{w['loaded']}" if loaded.created else w["unchanged"]
+        web.flash(request, "ok", f"{loaded.kind} {loaded.name}: {state} (v{loaded.version})")
+    return web.redirect("/coordinator")
+
+
+def routes(web: Web) -> list[Route]:
+    return [
+        Route("/ideas", web.guard(idea_list), methods=["GET"]),
+        Route("/ideas", web.guard(idea_new), methods=["POST"]),
+        Route("/ideas/{idea:int}/promote", web.guard(idea_promote), methods=["POST"]),
+        Route("/report", web.guard(report_page), methods=["GET"]),
+        Route("/report.csv", web.guard(report_csv), methods=["GET"]),
+        Route("/calendar.ics", web.guard(calendar_ics), methods=["GET"]),
+        Route("/coordinator", web.guard(upload_page), methods=["GET"]),
+        Route("/coordinator", web.guard(upload_post), methods=["POST"]),
+    ]

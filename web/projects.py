@@ -1,0 +1,174 @@
+"""Project pages: waiting for me, the projects list, one project and its forms.
+
+Every form posts the project version it was drawn from; the engine refuses a stale one.
+No rule is decided here: buttons are drawn from `Engine.actions`, and every post calls
+the service API, whose refusal becomes a flash message on the redirected page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine import planning
+from engine.service import Engine
+from engine.views import ProjectView
+from web.base import Ctx, Web, version_field
+from web.i18n import words
+from workflow.diagram import mermaid
+from workflow.errors import UsageError
+from workflow.labels import text
+
+DUE_SOON_DAYS = 2
+
+
+def due_soon(p: ProjectView) -> bool:
+    return not p.overdue and p.days_left is not None and p.days_left <= DUE_SOON_DAYS
+
+
+def _choices(engine: Engine, person: str, lang: str) -> dict[str, Any]:
+    """Units (all, and those `person` acts for) and stages of the newest scheme, for forms."""
+    with engine.db.read() as conn:
+        org = engine.org_index(conn)
+        cs = engine.latest_scheme(conn)
+    units = [(u, text(spec.name, lang, u)) for u, spec in org.org.units.items()]
+    mine = [(u, n) for u, n in units if org.acting_roles(person, u, cs.levels, cs.version_id)]
+    stages = [(s, cs.scheme.stage_title(s, lang)) for s in cs.scheme.stages]
+    names = {pid: p.name or pid for pid, p in org.org.people.items()}
+    return {"units": units, "my_units": mine, "stages": stages, "names": names}
+
+
+async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
+    rows = await web.run(
+        web.engine.list_projects, actor=ctx.person, mine=True, lang=ctx.lang, now=web.now()
+    )
+    names = await web.run(lambda: _choices(web.engine, ctx.person, ctx.lang)["names"])
+    return web.render(
+        request, "mine.html", {"rows": rows, "names": names, "soon": due_soon}, ctx=ctx
+    )
+
+
+async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
+    q = request.query_params
+    unit, stage, overdue = q.get("unit") or None, q.get("stage") or None, bool(q.get("overdue"))
+    now = web.now()
+    rows = await web.run(
+        web.engine.list_projects,
+        actor=ctx.person,
+        unit=unit,
+        stage=stage,
+        overdue_at=now if overdue else None,
+        lang=ctx.lang,
+        now=now,
+    )
+    choices = await web.run(_choices, web.engine, ctx.person, ctx.lang)
+    return web.render(
+        request,
+        "projects.html",
+        {
+            "rows": rows,
+            "soon": due_soon,
+            "unit": unit,
+            "stage": stage,
+            "overdue": overdue,
+            **choices,
+        },
+        ctx=ctx,
+    )
+
+
+async def project_new(web: Web, request: Request, ctx: Ctx) -> Response:
+    ctx.back = "/projects"
+    out = await web.run(
+        web.engine.create_project,
+        title=ctx.field("title"),
+        unit=ctx.field("unit"),
+        actor=ctx.person,
+        now=web.now(),
+    )
+    web.flash(request, "ok", f"{out.code}: {words(ctx.lang)['done']}")
+    return web.redirect(f"/projects/{out.code}")
+
+
+def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
+    eng, lang, person = web.engine, ctx.lang, ctx.person
+    view = eng.project(code, actor=person, lang=lang, now=web.now())  # refuses first
+    actions = eng.actions(code, actor=person, lang=lang)
+    events = eng.history(code, actor=person)
+    risks = planning.list_risks(eng, code, actor=person)
+    cba = planning.show_cba(eng, code, actor=person)
+    with eng.db.read() as conn:
+        cs = eng.compiled(conn, eng._row(conn, code).scheme_version_id)
+        org = eng.org_index(conn)
+    scheme = cs.scheme
+    names = {pid: p.name or pid for pid, p in org.org.people.items()}
+    return {
+        "p": view,
+        "actions": actions,
+        "events": events,
+        "risks": risks,
+        "cba": cba,
+        "names": names,
+        "stage_title": lambda s: scheme.stage_title(s, lang) if s else "",
+        "action_title": lambda a: scheme.action_title(a, lang) if a else "",
+        "item_title": lambda i: text(scheme.stages[view.stage].checklist.get(i), lang, i),
+        "diagram": mermaid(scheme, lang, highlight=view.stage),
+        "soon": due_soon(view),
+    }
+
+
+async def project_page(web: Web, request: Request, ctx: Ctx) -> Response:
+    code = request.path_params["code"]
+    data = await web.run(_project_data, web, code, ctx)
+    return web.render(request, "project.html", data, ctx=ctx)
+
+
+async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
+    """One endpoint per verb: check, advance, ack, comment; all carry `version`."""
+    code, verb = request.path_params["code"], request.path_params["verb"]
+    ctx.back = f"/projects/{code}"
+    version = version_field(ctx)
+    eng, now, who = web.engine, web.now(), ctx.person
+    if verb == "check":
+        ticked = ctx.field("checked") != "0"
+        await web.run(
+            eng.check,
+            code,
+            ctx.field("item"),
+            actor=who,
+            now=now,
+            checked=ticked,
+            expect_version=version,
+        )
+    elif verb == "advance":
+        await web.run(
+            eng.advance,
+            code,
+            ctx.field("action"),
+            actor=who,
+            now=now,
+            comment=ctx.field("comment").strip() or None,
+            expect_version=version,
+        )
+    elif verb == "ack":
+        await web.run(eng.acknowledge, code, actor=who, now=now, expect_version=version)
+    elif verb == "comment":
+        body = ctx.field("body")
+        await web.run(eng.comment, code, body, actor=who, now=now, expect_version=version)
+    else:
+        raise UsageError(f"no such form {verb!r}")
+    web.flash(request, "ok", words(ctx.lang)["done"])
+    return web.redirect(ctx.back)
+
+
+def routes(web: Web) -> list[Route]:
+    return [
+        Route("/", web.guard(mine), methods=["GET"]),
+        Route("/projects", web.guard(project_list), methods=["GET"]),
+        Route("/projects", web.guard(project_new), methods=["POST"]),
+        Route("/projects/{code}", web.guard(project_page), methods=["GET"]),
+        Route("/projects/{code}/{verb}", web.guard(project_post), methods=["POST"]),
+    ]
