@@ -255,11 +255,11 @@ def scheme_show(s: Settings, file: str, as_json: bool) -> None:
                 ", ".join(a["by"]),
                 "handoff" if a["handoff"] else "",
                 "comment" if a["comment"] == "required" else "",
-                ", ".join(a["requires"]),
+                ", ".join([*a["requires"], *(f"[{g}]" for g in a["gates"])]),
             )
             for a in data["actions"]
         ],
-        ["action", "from", "to", "by", "", "", "requires"],
+        ["action", "from", "to", "by", "", "", "requires [gates]"],
     )
 
 
@@ -583,6 +583,8 @@ def project_show(s: Settings, code: str, as_json: bool) -> None:
         click.echo(f"  due:      {_due(p)}")
     if p.hold_since:
         click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
+    if p.idea_id is not None:
+        click.echo(f"  idea:     #{p.idea_id} (`shema idea show {p.idea_id}`)")
     if p.budget_amount is not None:
         click.echo(f"  budget:   {p.budget_amount} {p.budget_currency}")
     click.echo(f"  version:  {p.version}")

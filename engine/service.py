@@ -314,6 +314,7 @@ class Engine:
             due_at=next_due,
             days_left=days_left,
             overdue=next_due is not None and now is not None and next_due < now,
+            idea_id=row.idea_id,
         )
 
     def list_projects(

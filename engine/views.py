@@ -82,6 +82,7 @@ class ProjectView(_View):
     due_at: dt.datetime | None = None
     days_left: int | None = None
     overdue: bool = False
+    idea_id: int | None = None  # the notebook idea the project was promoted from
 
 
 @dataclass(frozen=True)

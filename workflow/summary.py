@@ -45,6 +45,7 @@ def summary(scheme: Scheme, lang: str = "lv") -> dict[str, Any]:
                 "requires": list(a.requires),
                 "comment": a.comment,
                 "handoff": scheme.is_handoff(name),
+                "gates": list(a.gates),
             }
             for name, a in scheme.actions.items()
         ],
