@@ -85,8 +85,6 @@ SQL = {
     "history": "INSERT INTO history (project_id, seq, at, actor_id, kind, action, from_stage, "
     "to_stage, comment, refs, data, prev_hash, hash) VALUES "
     "({p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p},{p})",
-    "drop_timers": "DELETE FROM timers WHERE project_id={p} AND fired_at IS NULL AND "
-    "deadline_id IN (SELECT id FROM deadlines WHERE project_id={p} AND closed_at IS NULL)",
     "close": "UPDATE deadlines SET closed_at={p} WHERE project_id={p} AND closed_at IS NULL",
     "deadline": "INSERT INTO deadlines (project_id, kind, stage, action, opened_at, due_at) "
     "VALUES ({p},{p},{p},NULL,{p},{p}) RETURNING id",
@@ -159,7 +157,6 @@ def raw_advances(
                 digest,
             ),
         )
-        cur.execute(sql["drop_timers"], (pid, pid))
         cur.execute(sql["close"], (stamp(now), pid))
         due = now + dt.timedelta(days=7)
         cur.execute(sql["deadline"], (pid, "stage", target, stamp(now), stamp(due)))

@@ -1118,9 +1118,7 @@ class Engine:
                 "head_seq": 1,
                 "head_hash": GENESIS,
             }
-            pid = conn.execute(
-                projects.insert().values(values).returning(projects.c.id)
-            ).scalar_one()
+            pid = conn.execute(q.INSERT_PROJECT, values).scalar_one()
             event = {
                 "project_id": pid,
                 "seq": 1,
@@ -1144,9 +1142,7 @@ class Engine:
             }
             event["hash"] = event_hash(event)
             conn.execute(q.INSERT_HISTORY, event)
-            conn.execute(
-                projects.update().where(projects.c.id == pid).values(head_hash=event["hash"])
-            )
+            conn.execute(q.SET_HEAD, {"pid": pid, "head": event["hash"]})
             plans = plan_entry(cs.scheme, initial, now, self.calendar(org), dict(dates or {}))
             timekeeping.open_plans(conn, pid, plans, now)
             return Outcome(

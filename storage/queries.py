@@ -55,22 +55,32 @@ LATEST_ORG = (
 SCHEME_BY_ID = select(scheme_versions).where(scheme_versions.c.id == bindparam("id"))
 
 
+INSERT_PROJECT = projects.insert().returning(projects.c.id)
+SET_HEAD = (
+    update(projects).where(projects.c.id == bindparam("pid")).values(head_hash=bindparam("head"))
+)
+_NEXT_NUMBER: dict[str, Any] = {}
+
+
 def next_code_number(conn: Connection, prefix: str, year: int) -> int:
     """Atomically take the next number of the (prefix, year) counter, in the caller's
     transaction (an upsert on its row, never max()+1)."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    dialect = conn.dialect.name
+    stmt = _NEXT_NUMBER.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
 
-    insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(code_counters)
-        .values(prefix=prefix, year=year, last_number=1)
-        .on_conflict_do_update(
-            index_elements=[code_counters.c.prefix, code_counters.c.year],
-            set_={"last_number": code_counters.c.last_number + 1},
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _NEXT_NUMBER[dialect] = (
+            insert(code_counters)
+            .values(prefix=bindparam("prefix"), year=bindparam("year"), last_number=1)
+            .on_conflict_do_update(
+                index_elements=[code_counters.c.prefix, code_counters.c.year],
+                set_={"last_number": code_counters.c.last_number + 1},
+            )
+            .returning(code_counters.c.last_number)
         )
-        .returning(code_counters.c.last_number)
-    )
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(stmt, {"prefix": prefix, "year": year}).scalar_one())
 
 
 # The earliest running deadline of each project (paused ones do not run).
