@@ -174,6 +174,19 @@ def handoff_rows(engine: Engine, code: str) -> list[Any]:
         )
 
 
+def handed_over_to_monitoring(engine: Engine, clock: Clock) -> str:
+    """A project the project manager has just handed over to the parish for monitoring."""
+    code = new_idea(engine, clock)
+    engine.force(
+        code, "closure", reason="Ievadīts vēsturisks projekts", actor=COORDINATOR, now=clock()
+    )
+    engine.acknowledge(code, actor=JANIS, now=clock())
+    items = ("final_report_approved", "final_payment_received", "asset_handover")
+    tick(engine, code, JANIS, clock, *items)
+    engine.advance(code, "hand_over_to_monitoring", actor=JANIS, now=clock())
+    return code
+
+
 def ticked_items(engine: Engine, code: str) -> list[str]:
     return [i.item for i in engine.project(code, actor=COORDINATOR).checklist if i.checked]
 
@@ -521,21 +534,7 @@ def test_only_the_receiving_side_acknowledges_the_idea_handoff(
 def test_the_project_manager_cannot_acknowledge_the_handover_to_the_asset_holder(
     sqlite_engine: Engine, clock: Clock
 ) -> None:
-    code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(
-        code, "closure", reason="Ievadīts vēsturisks projekts", actor=COORDINATOR, now=clock()
-    )
-    sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
-    tick(
-        sqlite_engine,
-        code,
-        JANIS,
-        clock,
-        "final_report_approved",
-        "final_payment_received",
-        "asset_handover",
-    )
-    sqlite_engine.advance(code, "hand_over_to_monitoring", actor=JANIS, now=clock())
+    code = handed_over_to_monitoring(sqlite_engine, clock)
 
     message = refused(
         sqlite_engine,
@@ -550,21 +549,7 @@ def test_the_project_manager_cannot_acknowledge_the_handover_to_the_asset_holder
 def test_the_asset_holder_of_the_projects_parish_acknowledges_the_handover(
     sqlite_engine: Engine, clock: Clock
 ) -> None:
-    code = new_idea(sqlite_engine, clock)
-    sqlite_engine.force(
-        code, "closure", reason="Ievadīts vēsturisks projekts", actor=COORDINATOR, now=clock()
-    )
-    sqlite_engine.acknowledge(code, actor=JANIS, now=clock())
-    tick(
-        sqlite_engine,
-        code,
-        JANIS,
-        clock,
-        "final_report_approved",
-        "final_payment_received",
-        "asset_handover",
-    )
-    sqlite_engine.advance(code, "hand_over_to_monitoring", actor=JANIS, now=clock())
+    code = handed_over_to_monitoring(sqlite_engine, clock)
 
     out = sqlite_engine.acknowledge(code, actor=ARNIS, now=clock())
 
