@@ -226,16 +226,17 @@ class Engine:
         *,
         with_checklist: bool = False,
         now: dt.datetime | None = None,
+        pending: dict[int, Any] | None = None,
     ) -> ProjectView:
+        """`pending`, when given, holds the waiting handoff rows of a whole list by project."""
         scheme = cs.scheme
         stage = scheme.stages[row.stage]
         handoff = None
         if row.handoff_since is not None:
-            h = conn.execute(
-                select(handoffs).where(
-                    handoffs.c.project_id == row.id, handoffs.c.acknowledged_at.is_(None)
-                )
-            ).first()
+            if pending is not None:
+                h = pending.get(row.id)
+            else:
+                h = conn.execute(q.PENDING_HANDOFFS.where(handoffs.c.project_id == row.id)).first()
             if h is not None:
                 receivers, _ = org.recipients(stage.owner or COORDINATOR, row.unit_id, cs.levels)
                 handoff = Handoff(
@@ -358,7 +359,7 @@ class Engine:
                 stmt = stmt.where(projects.c.stage == stage)
             if assignee is not None:
                 stmt = stmt.where(projects.c.responsible_id == assignee)
-            out = []
+            chosen = []
             for row in conn.execute(stmt):
                 cs = self.compiled(conn, row.scheme_version_id)
                 roles = org.acting_roles(person, row.unit_id, cs.levels, cs.version_id)
@@ -366,7 +367,22 @@ class Engine:
                     continue
                 if mine and not (self._waits_for(row, cs, person, roles) or row.id in escalated):
                     continue
-                out.append(self._view(conn, row, cs, org, lang, now=now or overdue_at))
+                chosen.append((row, cs))
+            waiting = [row.id for row, _ in chosen if row.handoff_since is not None]
+            pending = (
+                {
+                    h.project_id: h
+                    for h in conn.execute(
+                        q.PENDING_HANDOFFS.where(handoffs.c.project_id.in_(waiting))
+                    )
+                }
+                if waiting
+                else {}
+            )
+            out = [
+                self._view(conn, row, cs, org, lang, now=now or overdue_at, pending=pending)
+                for row, cs in chosen
+            ]
             return out
 
     @staticmethod

@@ -33,6 +33,7 @@ CAS_PROJECT = update(projects).where(
 
 INSERT_HISTORY = history.insert()
 INSERT_HANDOFF = handoffs.insert()
+PENDING_HANDOFFS = select(handoffs).where(handoffs.c.acknowledged_at.is_(None))
 ACK_HANDOFF = (
     update(handoffs)
     .where(and_(handoffs.c.project_id == bindparam("pid"), handoffs.c.acknowledged_at.is_(None)))
