@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
-from engine.service import Change, Engine, Outcome, _Ctx
+from engine.service import Change, Context, Engine, Outcome
 from engine.views import _View
 from storage.tables import cba, cba_years, risks
 from workflow import cba as maths
@@ -153,7 +153,7 @@ def _risk_view(r: Any) -> RiskView:
     )
 
 
-def _check_owner(ctx: _Ctx, risk: RiskFields) -> None:
+def _check_owner(ctx: Context, risk: RiskFields) -> None:
     if risk.owner is not None and risk.owner not in ctx.org.org.people:
         raise NotFound(f"no person {risk.owner!r} in the organisation", actor=ctx.actor)
 
@@ -197,7 +197,7 @@ def add_risk(
         }
     )
 
-    def decide(conn: Connection, ctx: _Ctx) -> Change:
+    def decide(conn: Connection, ctx: Context) -> Change:
         Engine._require_stage_role(ctx, "add a risk")
         Engine._refuse_during_handoff(ctx, "add a risk")
         _check_owner(ctx, risk)
@@ -253,7 +253,7 @@ def update_risk(
     if not changes:
         raise UsageError("say what to change (e.g. --likelihood 3 --impact 4)")
 
-    def decide(conn: Connection, ctx: _Ctx) -> Change:
+    def decide(conn: Connection, ctx: Context) -> Change:
         Engine._require_stage_role(ctx, f"update risk R{number}")
         Engine._refuse_during_handoff(ctx, f"update risk R{number}")
         pid = ctx.row.id
@@ -347,7 +347,7 @@ def set_cba(
     except ValueError as exc:
         raise UsageError(f"invalid cost-benefit analysis: {exc}") from None
 
-    def decide(conn: Connection, ctx: _Ctx) -> Change:
+    def decide(conn: Connection, ctx: Context) -> Change:
         Engine._require_stage_role(ctx, "set the cost-benefit analysis")
         Engine._refuse_during_handoff(ctx, "set the cost-benefit analysis")
         pid = ctx.row.id
