@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from engine import digest
 from engine.channels.config import MailSettings
 from engine.notices import insert
 from engine.outbox import DispatchReport, dispatch
@@ -53,6 +54,7 @@ def run_once(
     """One pass: fire what is due at `now`, then send what waits."""
     started = time.monotonic()
     swept = sweep(engine, now)
+    digest.compose(engine, now)
     sent = dispatch(engine.db, mail.channels, now, sender=mail.sender)
     finished = now + dt.timedelta(seconds=time.monotonic() - started)
     record_run(

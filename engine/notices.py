@@ -54,6 +54,9 @@ def project_context(
     return ctx
 
 
+DIGESTED = ("reminder", "overdue", "escalation")  # what a daily digest gathers
+
+
 def message_rows(
     org: OrgIndex,
     recipients: Iterable[str],
@@ -73,6 +76,7 @@ def message_rows(
             continue
         context = {**context_for(person.lang), "name": person.name}
         subject, body = render(kind, person.lang, context)
+        held = person.digest and kind in DIGESTED
         rows.append(
             {
                 "key": f"{key}:{pid}",
@@ -82,7 +86,7 @@ def message_rows(
                 "kind": kind,
                 "subject": subject,
                 "body": body,
-                "status": "pending",
+                "status": "digest" if held else "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,

@@ -60,5 +60,6 @@ def status(db: Database, now: dt.datetime, mail: str = "") -> dict[str, Any]:
     out["outbox_pending"] = counts.get("pending", 0) + counts.get("sending", 0)
     out["outbox_failed"] = counts.get("failed", 0)
     out["outbox_sent"] = counts.get("sent", 0)
+    out["outbox_in_digests"] = counts.get("digest", 0)
     out["mail"] = mail
     return out

@@ -89,6 +89,10 @@ class Person(_Model):
     accounts: list[str] = Field(
         default_factory=list, description="Operating-system accounts that may act as this person."
     )
+    digest: bool = Field(
+        default=False,
+        description="Gather reminders, overdue notices and escalations into one message a day.",
+    )
 
 
 class Organisation(_Model):
