@@ -366,3 +366,32 @@ def test_every_form_field_has_a_label(site: Site) -> None:
         parser.feed(client.get(url).text)
         assert not parser.unlabelled, url
         assert set(parser.ids) <= parser.labels, (url, set(parser.ids) - parser.labels)
+
+
+def test_a_project_is_put_on_hold_and_resumed_from_its_page(site: Site) -> None:
+    code = site.project()
+    client = signed_in_client(site, "liga.ozolina")
+    page = f"/projects/{code}"
+
+    v = str(site.version(code))
+    assert post(client, f"{page}/hold", {"reason": "Gaida VARAM", "version": v}, page) == 303
+    held = site.engine.project(code, actor=COORDINATOR)
+    assert held.hold_reason == "Gaida VARAM" and held.hold_since is not None
+    assert "Gaida VARAM" in client.get(page).text
+
+    v = str(site.version(code))
+    assert post(client, f"{page}/resume", {"version": v}, page) == 303
+    assert site.engine.project(code, actor=COORDINATOR).hold_since is None
+
+
+def test_assigning_someone_outside_the_stage_is_refused_and_changes_nothing(site: Site) -> None:
+    code = site.project()
+    client = signed_in_client(site, "liga.ozolina")
+    page = f"/projects/{code}"
+    before = site.version(code)
+
+    form = {"person": "zane.roze", "version": str(before)}  # another parish's specialist
+    assert post(client, f"{page}/assign", form, page) == 303
+
+    assert site.version(code) == before
+    assert "zane.roze" in client.get(page).text  # the refusal is shown, naming who and why

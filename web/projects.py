@@ -127,7 +127,8 @@ async def project_page(web: Web, request: Request, ctx: Ctx) -> Response:
 
 
 async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
-    """One endpoint per verb: check, advance, ack, comment; all carry `version`."""
+    """One endpoint per verb: check, advance, ack, comment, hold, resume, assign; all carry
+    `version`, and every rule is the engine's."""
     code, verb = request.path_params["code"], request.path_params["verb"]
     ctx.back = f"/projects/{code}"
     version = version_field(ctx)
@@ -158,6 +159,14 @@ async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
     elif verb == "comment":
         body = ctx.field("body")
         await web.run(eng.comment, code, body, actor=who, now=now, expect_version=version)
+    elif verb == "hold":
+        reason = ctx.field("reason")
+        await web.run(eng.hold, code, reason=reason, actor=who, now=now, expect_version=version)
+    elif verb == "resume":
+        await web.run(eng.resume, code, actor=who, now=now, expect_version=version)
+    elif verb == "assign":
+        person = ctx.field("person").strip()
+        await web.run(eng.assign, code, person, actor=who, now=now, expect_version=version)
     else:
         raise UsageError(f"no such form {verb!r}")
     web.flash(request, "ok", words(ctx.lang)["done"])
