@@ -1,0 +1,1 @@
+"""The `shema` command groups, one module each; cli.py assembles them."""

@@ -1,0 +1,151 @@
+"""What every `shema` command shares: settings read once, the clock, error mapping to
+exit codes in one place, and plain output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from workflow.errors import EnvironmentProblem, InputError, ShemaError
+
+if TYPE_CHECKING:
+    from engine.service import Engine
+
+
+@dataclass
+class Settings:
+    """What the environment and the global options said, read once."""
+
+    db_url: str
+    actor: str | None
+    lang: str
+    _engine: Engine | None = None
+
+    def engine(self, *, require_schema: bool = True) -> Engine:
+        if self._engine is None:
+            from engine.service import Engine
+            from storage.database import Database
+            from storage.migrate import require_current
+
+            db = Database(self.db_url)
+            if require_schema and db.missing_file:
+                raise EnvironmentProblem(
+                    f"there is no database at {db.missing_file}: run `shema init` "
+                    "(or set SHEMA_DB / --db)"
+                )
+            if require_schema:
+                require_current(db)
+            self._engine = Engine(db)
+        return self._engine
+
+    def who(self) -> str | None:
+        from engine.service import identify
+
+        return identify(self.engine(), self.actor, _os_account())
+
+
+def _os_account() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
+def now() -> dt.datetime:
+    """The clock, read only here at the edge."""
+    return dt.datetime.now(dt.UTC)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"shema: {message}", err=True)
+    sys.exit(code)
+
+
+class ShemaGroup(click.Group):
+    """Maps every error to one line on stderr and an exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(exc.exit_code)
+        except ShemaError as exc:
+            fail(str(exc), exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except BrokenPipeError:  # `shema … | head`: the reader has gone, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except Exception as exc:  # no traceback reaches a user
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                fail(f"database problem: {str(exc.orig).splitlines()[0]}", 3)
+            if os.environ.get("SHEMA_DEBUG"):
+                raise
+            fail(
+                f"unexpected error: {type(exc).__name__}: {exc} (SHEMA_DEBUG=1 shows the details)",
+                1,
+            )
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """A plain aligned table (no colour: scripts and pipes read it too)."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for n, r in enumerate(cells):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+expect_option = click.option(
+    "--expect-version",
+    type=int,
+    default=None,
+    help="Refuse unless the project is still at this version.",
+)
+pass_settings = click.pass_obj
+
+
+def print_outcome(outcome: Any, as_json: bool, message: str) -> None:
+    if as_json:
+        echo_json(outcome.to_json())
+    else:
+        click.echo(message)
+
+
+def csv_delimiter(value: str) -> str:
+    return "\t" if value.lower() in ("tab", "\\t") else value
+
+
+def emit(content: str, output: str | None) -> None:
+    """`content` as UTF-8 to the file `output`, or to stdout when None or '-'."""
+    data = content.encode("utf-8")
+    if output and output != "-":
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(data, nl=False)  # bytes go to the binary stream as they are
+
+
+def mail_from_env() -> Any:
+    from engine.channels.config import mail_settings
+
+    return mail_settings(os.environ)

@@ -1,0 +1,143 @@
+"""`shema` commands: Scheduled jobs and the notification outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+from commands.base import (
+    Settings,
+    ShemaGroup,
+    echo_json,
+    json_option,
+    mail_from_env,
+    now,
+    pass_settings,
+    table,
+)
+
+# -- jobs and outbox ---------------------------------------------------------------
+
+
+@click.group(cls=ShemaGroup)
+def jobs() -> None:
+    """Reminders, escalations and mail delivery."""
+
+
+ISO_FORMATS = [
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+]
+
+
+@jobs.command("sweep")
+@click.option(
+    "--now",
+    "at",
+    type=click.DateTime(formats=ISO_FORMATS),
+    default=None,
+    help="Pretend it is this time (ISO; without an offset: Europe/Riga).",
+)
+@json_option
+@pass_settings
+def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
+    """One pass: fire due reminders and escalations, then deliver the outbox."""
+    from engine.jobs import run_once
+
+    when = now() if at is None else _aware(at)
+    mail = mail_from_env()
+    swept, sent = run_once(s.engine(), mail, when)
+    if as_json:
+        echo_json(
+            {
+                "now": when.isoformat(),
+                "sweep": swept.to_json(),
+                "dispatch": sent.to_json(),
+                "mail": mail.describe,
+            }
+        )
+        return
+    click.echo(
+        f"{when.isoformat()}: fired {swept.fired} timers, {swept.messages} new "
+        f"messages, {swept.escalations} escalations; sent {sent.sent}, retrying "
+        f"{sent.retried}, failed {sent.failed}"
+    )
+    if not mail.channels:
+        click.echo(mail.describe)
+    for error in sent.errors:
+        click.echo(f"  {error}", err=True)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is not None:
+        return at.astimezone(dt.UTC)
+    from zoneinfo import ZoneInfo
+
+    return at.replace(tzinfo=ZoneInfo("Europe/Riga")).astimezone(dt.UTC)
+
+
+@jobs.command("run")
+@click.option("--sweep-every", default=300, show_default=True, help="Seconds between sweeps.")
+@click.option("--dispatch-every", default=60, show_default=True, help="Seconds between deliveries.")
+@pass_settings
+def jobs_run(s: Settings, sweep_every: int, dispatch_every: int) -> None:
+    """Run the scheduler until interrupted (first pass at once, catching up downtime)."""
+    import logging
+
+    from engine.jobs import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    mail = mail_from_env()
+    click.echo(f"shema jobs: {s.engine().db.safe_url}; mail: {mail.describe}")
+    run_forever(s.engine(), mail, now, sweep_seconds=sweep_every, dispatch_seconds=dispatch_every)
+
+
+@click.group(cls=ShemaGroup)
+def outbox() -> None:
+    """Messages waiting, sent and failed."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None)
+@click.option("--limit", default=100, show_default=True)
+@json_option
+@pass_settings
+def outbox_list(s: Settings, status: str | None, limit: int, as_json: bool) -> None:
+    """The newest outbox messages."""
+    from sqlalchemy import select
+
+    from storage.tables import outbox as box
+
+    stmt = select(box).order_by(box.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(box.c.status == status)
+    with s.engine().db.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    if as_json:
+        echo_json([{k: v for k, v in r.items() if k != "body"} for r in rows])
+        return
+    table(
+        [
+            (r["id"], r["status"], r["attempts"], r["recipient_id"], r["kind"], r["subject"])
+            for r in rows
+        ],
+        ["id", "status", "tries", "to", "kind", "subject"],
+    )
+
+
+@outbox.command("retry")
+@pass_settings
+def outbox_retry(s: Settings) -> None:
+    """Give failed messages a fresh set of attempts (sent by the next sweep or `jobs run`)."""
+    from engine.outbox import retry_failed
+
+    n = retry_failed(s.engine().db, now())
+    click.echo(f"{n} failed messages queued again")

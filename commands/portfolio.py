@@ -1,0 +1,161 @@
+"""`shema` commands: The portfolio report and the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+from commands.base import (
+    Settings,
+    ShemaGroup,
+    csv_delimiter,
+    echo_json,
+    emit,
+    json_option,
+    now,
+    pass_settings,
+    table,
+)
+
+# -- portfolio report ----------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+    show_default=True,
+)  # fmt: skip
+@click.option("--unit", default=None, help="Only this unit and the units below it.")
+@click.option(
+    "--soon",
+    "soon_days",
+    type=click.IntRange(0, 250),
+    default=5,
+    show_default=True,
+    help="'Due soon' means within this many working days.",
+)
+@click.option("--delimiter", default=",", show_default=True, help="CSV: ',' or ';' (or 'tab').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+@json_option
+@pass_settings
+def report(
+    s: Settings,
+    fmt: str,
+    unit: str | None,
+    soon_days: int,
+    delimiter: str,
+    output: str | None,
+    as_json: bool,
+) -> None:
+    """The portfolio: projects by unit, stage and funding instrument; overdue and due-soon
+    counts; average and longest time in each stage."""
+    from engine import report as portfolio
+
+    data = portfolio.portfolio(
+        s.engine(), actor=s.who(), now=now(), unit=unit, soon_days=soon_days, lang=s.lang
+    )
+    if as_json or fmt == "json":
+        out = json.dumps(data.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
+    elif fmt == "csv":
+        out = portfolio.spreadsheet_csv(
+            portfolio.CSV_HEADER, portfolio.csv_rows(data), csv_delimiter(delimiter)
+        )
+    else:
+        out = portfolio.format_text(data, s.lang)
+    emit(out, output)
+
+
+# -- calendar ----------------------------------------------------------------------
+
+
+@click.group(cls=ShemaGroup)
+def calendar() -> None:
+    """Latvian working days, with the municipality's own changes."""
+
+
+def _calendar(s: Settings) -> Any:
+    """The database's calendar when one is initialised with an organisation, else the
+    national one."""
+    from engine.calendars import stored_calendar
+    from workflow.calendar import national_calendar
+
+    found = stored_calendar(s.db_url)
+    return found if found is not None else national_calendar()
+
+
+@calendar.command("show")
+@click.option("--year", type=int, required=True)
+@json_option
+@pass_settings
+def calendar_show(s: Settings, year: int, as_json: bool) -> None:
+    """Days off on weekdays and working days on weekends in YEAR."""
+    entries = _calendar(s).entries(year, s.lang)
+    if as_json:
+        echo_json(
+            [
+                {"date": e.date.isoformat(), "kind": e.kind, "name": e.name, "source": e.source}
+                for e in entries
+            ]
+        )
+        return
+    table(
+        [
+            (e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
+            for e in entries
+        ],
+        ["date", "", "kind", "source", "name"],
+    )
+
+
+@calendar.command("add-days")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=int)
+@click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
+@pass_settings
+def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bool) -> None:
+    """Print the date N working days (or calendar days) after START, ISO."""
+    cal = _calendar(s)
+    day = start.date()
+    from workflow.scheme import Duration
+
+    span = Duration(calendar_days=n) if calendar_days else Duration(working_days=n)
+    result = cal.add(day, span)
+    click.echo(result.isoformat())
+
+
+@calendar.command("export")
+@click.option("--person", default=None, help="Only deadlines waiting for this person.")
+@click.option("--unit", default=None, help="Only deadlines of this unit and the units below.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), required=True, help="FILE.ics, or -."
+)
+@json_option
+@pass_settings
+def calendar_export(
+    s: Settings, person: str | None, unit: str | None, output: str, as_json: bool
+) -> None:
+    """Upcoming deadlines as an iCalendar file for calendar programs."""
+    from engine.ical import to_ics, upcoming
+    from workflow.errors import UsageError
+
+    if person and unit:
+        raise UsageError("give --person or --unit, not both")
+    at = now()
+    events = upcoming(s.engine(), actor=s.who(), person=person, unit=unit, lang=s.lang)
+    name = "Shēma: " + (person or unit or ("termiņi" if s.lang == "lv" else "deadlines"))
+    data = to_ics(events, now=at, name=name).encode("utf-8")
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    Path(output).write_bytes(data)
+    if as_json:
+        echo_json({"file": output, "events": [e.to_json() for e in events]})
+    else:
+        click.echo(f"wrote {output}: {len(events)} deadlines")

@@ -1,0 +1,311 @@
+"""`shema` commands: Projects: create, list, show, move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+from commands.base import (
+    Settings,
+    ShemaGroup,
+    echo_json,
+    expect_option,
+    json_option,
+    now,
+    pass_settings,
+    print_outcome,
+    table,
+)
+
+# -- projects ----------------------------------------------------------------------
+
+
+@click.group(cls=ShemaGroup)
+def project() -> None:
+    """Create, list, show and move projects."""
+
+
+@project.command("new")
+@click.option("--title", required=True)
+@click.option("--unit", required=True)
+@click.option("--scheme", "scheme_name", default=None, help="Scheme name (default: newest).")
+@click.option("--budget", default=None, help="Estimated cost, e.g. 125000.00")
+@click.option("--currency", default="EUR", show_default=True)
+@click.option("--instrument", "funding_instrument", default=None)
+@click.option("--partner", "partners", multiple=True)
+@click.option(
+    "--date",
+    "dates",
+    multiple=True,
+    metavar="NAME=YYYY-MM-DD",
+    help="A project date the scheme declares (e.g. call_deadline=2026-03-31).",
+)
+@json_option
+@pass_settings
+def project_new(
+    s: Settings,
+    title: str,
+    unit: str,
+    scheme_name: str | None,
+    budget: str | None,
+    currency: str,
+    funding_instrument: str | None,
+    partners: tuple[str, ...],
+    dates: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Create a project; prints its code."""
+    from decimal import Decimal, InvalidOperation
+
+    from workflow.errors import UsageError
+
+    try:
+        amount = Decimal(budget) if budget is not None else None
+    except InvalidOperation:
+        raise UsageError(f"--budget {budget!r} is not an amount") from None
+    parsed: dict[str, dt.date] = {}
+    for item in dates:
+        name, _, value = item.partition("=")
+        try:
+            parsed[name] = dt.date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"--date {item!r}: expected NAME=YYYY-MM-DD") from None
+    engine = s.engine()
+    out = engine.create_project(
+        title=title,
+        unit=unit,
+        actor=s.who(),
+        now=now(),
+        scheme=scheme_name,
+        budget=amount,
+        currency=currency,
+        funding_instrument=funding_instrument,
+        partners=partners,
+        dates=parsed,
+    )
+    print_outcome(out, as_json, out.code)
+
+
+@project.command("list")
+@click.option("--unit", default=None)
+@click.option("--stage", default=None)
+@click.option("--mine", is_flag=True, help="Only what waits for me.")
+@click.option("--assignee", default=None, help="Only projects this person is responsible for.")
+@click.option("--overdue", is_flag=True, help="Only projects past their deadline.")
+@json_option
+@pass_settings
+def project_list(
+    s: Settings,
+    unit: str | None,
+    stage: str | None,
+    mine: bool,
+    assignee: str | None,
+    overdue: bool,
+    as_json: bool,
+) -> None:
+    """Projects I may see."""
+    engine = s.engine()
+    at = now()
+    rows = engine.list_projects(
+        actor=s.who(),
+        unit=unit,
+        stage=stage,
+        assignee=assignee,
+        mine=mine,
+        overdue_at=at if overdue else None,
+        lang=s.lang,
+        now=at,
+    )
+    if as_json:
+        echo_json([r.to_json() for r in rows])
+        return
+    table(
+        [(r.code, r.unit, r.stage, r.version, _due(r), r.holder, r.title) for r in rows],
+        ["code", "unit", "stage", "v", "due", "held by", "title"],
+    )
+
+
+def _due(p: Any) -> str:
+    if p.due_at is None:
+        return ""
+    mark = "OVERDUE " if p.overdue else ""
+    left = f" ({p.days_left:+d} WD)" if p.days_left is not None else ""
+    return f"{mark}{_local(p.due_at)[:10]}{left}"
+
+
+@project.command("show")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_show(s: Settings, code: str, as_json: bool) -> None:
+    """One project: stage, holder, handoff, checklist."""
+    p = s.engine().project(code, actor=s.who(), lang=s.lang, now=now())
+    if as_json:
+        echo_json(p.to_json())
+        return
+    click.echo(f"{p.code}  {p.title}")
+    click.echo(f"  unit:     {p.unit_name} ({p.unit})")
+    click.echo(f"  scheme:   {p.scheme} v{p.scheme_version}")
+    click.echo(f"  stage:    {p.stage_title} ({p.stage}) since {_local(p.stage_entered_at)}")
+    click.echo(f"  held by:  {p.holder} since {_local(p.holder_since)}")
+    if p.handoff:
+        click.echo(
+            f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
+            f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)"
+        )
+    if p.due_at:
+        click.echo(f"  due:      {_due(p)}")
+    if p.hold_since:
+        click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
+    if p.idea_id is not None:
+        click.echo(f"  idea:     #{p.idea_id} (`shema idea show {p.idea_id}`)")
+    if p.budget_amount is not None:
+        click.echo(f"  budget:   {p.budget_amount} {p.budget_currency}")
+    click.echo(f"  version:  {p.version}")
+    for item in p.checklist:
+        mark = "x" if item.checked else " "
+        who = f"  ({item.checked_by}, {_local(item.checked_at)})" if item.checked_at else ""
+        click.echo(f"  [{mark}] {item.title} ({item.item}){who}")
+
+
+def _local(when: dt.datetime | None) -> str:
+    if when is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return when.astimezone(ZoneInfo("Europe/Riga")).strftime("%Y-%m-%d %H:%M")
+
+
+@project.command("actions")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_actions(s: Settings, code: str, as_json: bool) -> None:
+    """The actions I may take now."""
+    actions = s.engine().actions(code, actor=s.who(), lang=s.lang)
+    if as_json:
+        echo_json([a.to_json() for a in actions])
+        return
+    table(
+        [
+            (
+                a.action,
+                a.to,
+                "handoff" if a.handoff else "",
+                "comment" if a.comment == "required" else "",
+                "ready" if a.ready else "; ".join(a.blocked_by),
+            )
+            for a in actions
+        ],
+        ["action", "to", "", "", "state"],
+    )
+
+
+def _write_command(
+    name: str, help_text: str, params: list[Callable[[Any], Any]], run: Callable[..., Any]
+) -> None:
+    """A project command that writes: the same options, output and errors for all."""
+
+    def command(s: Settings, as_json: bool, **kwargs: Any) -> None:
+        out = run(s.engine(), actor=s.who(), now=now(), **kwargs)
+        print_outcome(
+            out, as_json, f"{out.code}: {out.kind}; stage {out.stage}, version {out.version}"
+        )
+
+    command.__doc__ = help_text
+    for param in reversed([*params, json_option]):
+        command = param(command)
+    project.command(name)(pass_settings(command))
+
+
+_code = click.argument("code")
+_refs = click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    help="A document reference (registration number or URL); repeatable.",
+)
+
+_write_command(
+    "advance",
+    "Move the project on by ACTION.",
+    [
+        _code,
+        click.argument("action"),
+        click.option("--comment", default=None),
+        _refs,
+        expect_option,
+    ],
+    lambda e, code, action, **kw: e.advance(code, action, **kw),
+)
+_write_command(
+    "ack",
+    "Acknowledge a handoff to my side.",
+    [_code, expect_option],
+    lambda e, code, **kw: e.acknowledge(code, **kw),
+)
+_write_command(
+    "check",
+    "Tick (or --uncheck) a checklist item.",
+    [_code, click.argument("item"), click.option("--uncheck", is_flag=True), expect_option],
+    lambda e, code, item, uncheck, **kw: e.check(code, item, checked=not uncheck, **kw),
+)
+_write_command(
+    "assign",
+    "Make PERSON responsible.",
+    [_code, click.argument("person"), expect_option],
+    lambda e, code, person, **kw: e.assign(code, person, **kw),
+)
+_write_command(
+    "comment",
+    "Add a comment.",
+    [_code, click.argument("text"), _refs, expect_option],
+    lambda e, code, text, **kw: e.comment(code, text, **kw),
+)
+_write_command(
+    "hold",
+    "Pause the project (waiting for an external body).",
+    [_code, click.option("--reason", required=True), expect_option],
+    lambda e, code, **kw: e.hold(code, **kw),
+)
+_write_command(
+    "resume", "End a hold.", [_code, expect_option], lambda e, code, **kw: e.resume(code, **kw)
+)
+_write_command(
+    "force",
+    "Move the project to STAGE (coordinators only, with a reason).",
+    [_code, click.argument("stage"), click.option("--reason", required=True), expect_option],
+    lambda e, code, stage, **kw: e.force(code, stage, **kw),
+)
+
+
+@project.command("history")
+@click.argument("code")
+@json_option
+@pass_settings
+def project_history(s: Settings, code: str, as_json: bool) -> None:
+    """Everything that happened to the project, in order."""
+    events = s.engine().history(code, actor=s.who())
+    if as_json:
+        echo_json([e.to_json() for e in events])
+        return
+    table(
+        [
+            (
+                e.seq,
+                _local(e.at),
+                e.actor or "-",
+                e.kind,
+                e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
+                (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""),
+            )
+            for e in events
+        ],
+        ["#", "when", "who", "what", "", "comment"],
+    )

@@ -1,0 +1,269 @@
+"""`shema` commands: Scheme and organisation files: validate, show, draw, load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from workflow.errors import InputError
+
+if TYPE_CHECKING:
+    pass
+
+from commands.base import (
+    Settings,
+    ShemaGroup,
+    echo_json,
+    json_option,
+    now,
+    pass_settings,
+    table,
+)
+
+# -- scheme ------------------------------------------------------------------------
+
+
+@click.group(cls=ShemaGroup)
+def scheme() -> None:
+    """Validate, show, draw and load schemes."""
+
+
+@scheme.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def scheme_validate(files: tuple[str, ...]) -> None:
+    """Check scheme files; print every problem as FILE:LINE:COL: path: message."""
+    from workflow.loader import load_scheme
+
+    problems = []
+    for file in files:
+        try:
+            load_scheme(file)
+            click.echo(f"{file}: ok")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+
+
+@scheme.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def scheme_show(s: Settings, file: str, as_json: bool) -> None:
+    """Stages, roles, actions, handoffs and deadlines of a scheme file."""
+    from workflow.loader import load_scheme
+    from workflow.summary import summary
+
+    data = summary(load_scheme(file), s.lang)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['title']} ({data['scheme']})")
+    click.echo("\nRoles")
+    table([(r["role"], r["level"], r["title"]) for r in data["roles"]], ["role", "level", "title"])
+    click.echo("\nStages")
+    table(
+        [
+            (
+                st["stage"],
+                st["owner"] or "-",
+                ", ".join(st["participants"]),
+                st["deadline"] or "",
+                "terminal" if st["terminal"] else "",
+                st["title"],
+            )
+            for st in data["stages"]
+        ],
+        ["stage", "owner", "participants", "deadline", "", "title"],
+    )
+    click.echo("\nActions")
+    table(
+        [
+            (
+                a["action"],
+                ", ".join(a["from"]),
+                a["to"],
+                ", ".join(a["by"]),
+                "handoff" if a["handoff"] else "",
+                "comment" if a["comment"] == "required" else "",
+                ", ".join([*a["requires"], *(f"[{g}]" for g in a["gates"])]),
+            )
+            for a in data["actions"]
+        ],
+        ["action", "from", "to", "by", "", "", "requires [gates]"],
+    )
+
+
+@scheme.command("diagram")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None)
+@pass_settings
+def scheme_diagram(s: Settings, file: str, fmt: str, output: str | None) -> None:
+    """Draw a scheme as Mermaid or Graphviz DOT."""
+    from workflow import diagram
+    from workflow.loader import load_scheme
+
+    loaded = load_scheme(file)
+    out = diagram.mermaid(loaded, s.lang) if fmt == "mermaid" else diagram.dot(loaded, s.lang)
+    if output:
+        Path(output).write_text(out, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(out, nl=False)
+
+
+@scheme.command("json-schema")
+@click.option("--org", is_flag=True, help="The organisation file's schema instead.")
+def scheme_json_schema(org: bool) -> None:
+    """Print the JSON Schema of the scheme format (for editors)."""
+    from workflow import jsonschema
+
+    click.echo(
+        jsonschema.dump(jsonschema.org_json_schema() if org else jsonschema.scheme_json_schema()),
+        nl=False,
+    )
+
+
+@scheme.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def scheme_load(s: Settings, file: str, as_json: bool) -> None:
+    """Load a scheme as a new version (coordinators only)."""
+    from engine.loading import load_scheme
+    from workflow.loader import read_text
+
+    source = read_text(file, "scheme")
+    engine = s.engine()
+    loaded = load_scheme(engine, source, file, actor=s.who(), now=now())
+    if as_json:
+        echo_json(loaded.to_json())
+    elif loaded.created:
+        click.echo(f"scheme {loaded.name} loaded as version {loaded.version}")
+    else:
+        click.echo(f"scheme {loaded.name} unchanged: still version {loaded.version}")
+
+
+# -- organisation ------------------------------------------------------------------
+
+
+@click.group(cls=ShemaGroup)
+def org() -> None:
+    """Validate, show and load organisation files."""
+
+
+def _scheme_for_org(path: str | None) -> Any:
+    from schemes import shipped
+    from workflow.loader import load_scheme, load_scheme_text
+
+    if path:
+        return load_scheme(path)
+    return load_scheme_text(shipped("unified.yaml").read_text(encoding="utf-8"), "unified.yaml")
+
+
+@org.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--scheme",
+    "scheme_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Check role names against this scheme (default: the shipped unified one).",
+)
+def org_validate(file: str, scheme_file: str | None) -> None:
+    """Check an organisation file; warn where a unit has nobody to receive its work."""
+    from engine.loading import org_warnings
+    from workflow.loader import load_org
+
+    sch = _scheme_for_org(scheme_file)
+    loaded = load_org(file, sch)
+    for warning in org_warnings(loaded, sch):
+        click.echo(f"{file}: {warning.path}: warning: {warning.message}", err=True)
+    click.echo(f"{file}: ok ({len(loaded.units)} units, {len(loaded.people)} people)")
+
+
+@org.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def org_show(s: Settings, file: str, as_json: bool) -> None:
+    """Units and people of an organisation file."""
+    from workflow.labels import text
+    from workflow.loader import load_org
+
+    o = load_org(file)
+    units: list[dict[str, Any]] = [
+        {"id": uid, "name": text(u.name, s.lang), "kind": u.kind.value, "parent": u.parent}
+        for uid, u in o.units.items()
+    ]
+    people: list[dict[str, Any]] = [
+        {
+            "id": pid,
+            "name": p.name,
+            "email": p.email,
+            "lang": p.lang,
+            "roles": [{"role": a.role, "unit": a.unit} for a in p.roles],
+        }
+        for pid, p in o.people.items()
+    ]
+    if as_json:
+        echo_json(
+            {
+                "municipality": text(o.municipality.name, s.lang),
+                "code_prefix": o.municipality.code_prefix,
+                "units": units,
+                "people": people,
+            }
+        )
+        return
+    click.echo(f"{text(o.municipality.name, s.lang)} ({o.municipality.code_prefix})\n")
+    depth = {uid: len(list(o.ancestors(uid))) - 1 for uid in o.units}
+    table(
+        [("  " * depth[u["id"]] + u["id"], u["kind"], u["name"]) for u in units],
+        ["unit", "kind", "name"],
+    )
+    click.echo("")
+    table(
+        [
+            (
+                p["id"],
+                p["name"],
+                p["email"] or "",
+                ", ".join(f"{r['role']}@{r['unit']}" for r in p["roles"]),
+            )
+            for p in people
+        ],
+        ["person", "name", "e-mail", "roles"],
+    )
+
+
+@org.command("load")
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@pass_settings
+def org_load(s: Settings, file: str, as_json: bool) -> None:
+    """Load the organisation (coordinators only; the first load by a coordinator it names)."""
+    from engine.loading import load_org
+    from workflow.loader import read_text
+
+    source = read_text(file, "organisation")
+    engine = s.engine()
+    from sqlalchemy import func, select
+
+    from storage.tables import org_versions
+
+    with engine.db.read() as conn:
+        empty = not conn.execute(select(func.count()).select_from(org_versions)).scalar_one()
+    actor = s.actor if empty else s.who()
+    loaded = load_org(engine, source, file, actor=actor, now=now())
+    if as_json:
+        echo_json(loaded.to_json())
+    elif loaded.created:
+        click.echo(f"organisation {loaded.name} loaded as version {loaded.version}")
+    else:
+        click.echo(f"organisation {loaded.name} unchanged: still version {loaded.version}")
