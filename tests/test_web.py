@@ -5,7 +5,9 @@ the trusted header)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -395,3 +397,19 @@ def test_assigning_someone_outside_the_stage_is_refused_and_changes_nothing(site
 
     assert site.version(code) == before
     assert "zane.roze" in client.get(page).text  # the refusal is shown, naming who and why
+
+
+def test_the_project_page_draws_the_scheme_with_the_current_stage_when_graphviz_is_there(
+    site: Site,
+) -> None:
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Graphviz `dot` is missing in CI")
+        pytest.skip("Graphviz `dot` is not installed")
+    code = site.project()
+    client = signed_in_client(site, "liga.ozolina")
+
+    page = client.get(f"/projects/{code}").text
+
+    assert '<div class="diagram"' in page and "<svg" in page
+    assert "<script" not in page.split('<div class="diagram"', 1)[1].split("</div>", 1)[0]

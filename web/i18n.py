@@ -70,7 +70,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "owner": ("Atbildīgais", "Owner"),
     "cba": ("Izmaksu un ieguvumu analīze", "Cost-benefit analysis"),
     "no_cba": ("Analīzes nav.", "No analysis yet."),
-    "diagram": ("Shēma (Mermaid)", "Scheme (Mermaid)"),
+    "diagram": ("Shēma", "Scheme"),
     "budget": ("Budžets", "Budget"),
     "since": ("kopš", "since"),
     "version": ("versija", "version"),

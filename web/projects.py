@@ -17,6 +17,7 @@ from engine import planning
 from engine.service import Engine
 from engine.views import ProjectView
 from web.base import Ctx, Web, version_field
+from web.diagrams import svg
 from web.i18n import words
 from workflow.diagram import mermaid
 from workflow.errors import UsageError
@@ -116,6 +117,7 @@ def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
         "action_title": lambda a: scheme.action_title(a, lang) if a else "",
         "item_title": lambda i: text(scheme.stages[view.stage].checklist.get(i), lang, i),
         "diagram": mermaid(scheme, lang, highlight=view.stage),
+        "diagram_svg": svg(scheme, cs.version_id, view.stage, lang),
         "soon": due_soon(view),
     }
 
