@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +96,29 @@ def engine(db: Database) -> Engine:
     load_org(eng, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
     load_scheme(eng, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
     return eng
+
+
+@pytest.fixture(scope="module")
+def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database with the shipped organisation and scheme, made once per module."""
+    path = tmp_path_factory.mktemp("prepared") / "shema.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    eng = Engine(database)
+    load_org(eng, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
+    load_scheme(eng, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_engine(prepared_sqlite: Path, tmp_path: Path) -> Iterator[Engine]:
+    """An Engine over a private copy of the prepared SQLite database: fast, for rule tests
+    that do not depend on the backend."""
+    path = tmp_path / "shema.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{prepared_sqlite}{suffix}").exists():
+            shutil.copyfile(f"{prepared_sqlite}{suffix}", f"{path}{suffix}")
+    database = Database(f"sqlite:///{path}")
+    yield Engine(database)
+    database.dispose()

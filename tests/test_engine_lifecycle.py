@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +28,6 @@ from engine.service import Engine, Outcome, resolve_actor
 from engine.views import Event, ProjectView
 from storage import queries
 from storage.database import Database
-from storage.migrate import upgrade
 from storage.tables import checklist, deadlines, handoffs, outbox, projects, timers
 from workflow.cba import YearFlow
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
@@ -65,31 +62,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture(scope="module")
-def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite database with the shipped organisation and scheme, made once per module."""
-    path = tmp_path_factory.mktemp("prepared") / "shema.db"
-    database = Database(f"sqlite:///{path}")
-    upgrade(database)
-    eng = Engine(database)
-    load_org(eng, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
-    load_scheme(eng, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
-    database.dispose()
-    return path
-
-
-@pytest.fixture
-def sqlite_engine(prepared_sqlite: Path, tmp_path: Path) -> Iterator[Engine]:
-    """An Engine over a private copy of the prepared SQLite database."""
-    path = tmp_path / "shema.db"
-    for suffix in ("", "-wal"):
-        if Path(f"{prepared_sqlite}{suffix}").exists():
-            shutil.copyfile(f"{prepared_sqlite}{suffix}", f"{path}{suffix}")
-    database = Database(f"sqlite:///{path}")
-    yield Engine(database)
-    database.dispose()
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -20,19 +20,14 @@ the storage behaviour under these rules is exercised on both backends elsewhere.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import COORDINATOR, T0, shipped_text
 
-from engine.loading import load_org, load_scheme
 from engine.service import Engine
-from storage.database import Database
-from storage.migrate import upgrade
 from workflow.errors import NotAllowed
 from workflow.loader import load_org_text, load_scheme_text
 from workflow.scheme import COORDINATOR as COORDINATOR_ROLE
@@ -179,29 +174,10 @@ def test_the_matrix_covers_every_role_of_the_scheme_in_both_scopes() -> None:
 # -- fixtures and helpers --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite database with the shipped organisation and scheme, made once per module."""
-    path = tmp_path_factory.mktemp("prepared") / "shema.db"
-    database = Database(f"sqlite:///{path}")
-    upgrade(database)
-    eng = Engine(database)
-    load_org(eng, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
-    load_scheme(eng, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
-    database.dispose()
-    return path
-
-
 @pytest.fixture
-def engine(prepared_sqlite: Path, tmp_path: Path) -> Iterator[Engine]:
-    """An Engine over a private copy of the prepared SQLite database (SQLite only)."""
-    path = tmp_path / "shema.db"
-    for suffix in ("", "-wal"):
-        if Path(f"{prepared_sqlite}{suffix}").exists():
-            shutil.copyfile(f"{prepared_sqlite}{suffix}", f"{path}{suffix}")
-    database = Database(f"sqlite:///{path}")
-    yield Engine(database)
-    database.dispose()
+def engine(sqlite_engine: Engine) -> Engine:
+    """The matrix runs on SQLite only (a copy of the prepared database per case)."""
+    return sqlite_engine
 
 
 def at(minutes: int) -> dt.datetime:
