@@ -4,12 +4,17 @@ SQLite: WAL, busy_timeout, foreign keys, and every writing transaction starts wi
 ``BEGIN IMMEDIATE`` (pysqlite's implicit BEGIN is switched off), because a deferred
 transaction that reads then writes gets SQLITE_BUSY at once instead of waiting, and
 plain pysqlite loses updates across processes.
+
+Connections: both backends use a bounded queue pool. A transaction checks a connection
+out for its own duration and returns it, so any number of threads (the web server's
+thread pool, the scheduler, a CLI) share the pool safely: no connection is used by two
+threads at once and none is closed under a thread using it. A thread that finds the pool
+exhausted waits (up to `POOL_TIMEOUT_S`) instead of failing.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +25,10 @@ from sqlalchemy.exc import DBAPIError
 from workflow.errors import EnvironmentProblem
 
 SQLITE_BUSY_MS = 30_000
+# Enough for the web server's thread pool (40 threads) and the scheduler together.
+POOL_SIZE = 10
+POOL_OVERFLOW = 40
+POOL_TIMEOUT_S = 60
 DEFAULT_URL = "sqlite:///shema.db"
 
 
@@ -55,19 +64,27 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            # One connection per thread, held for the thread's life: opening a SQLite
-            # connection and setting its pragmas costs more than a whole advance.
+            # Pooled connections keep their pragmas: opening a SQLite connection costs
+            # more than a whole advance, checking one out of the pool costs microseconds.
             self.engine: Engine = create_engine(
                 url,
                 echo=echo,
-                poolclass=pool.SingletonThreadPool,
-                pool_size=8,
+                poolclass=pool.QueuePool,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_S,
                 connect_args={"check_same_thread": False},
             )
             event.listen(self.engine, "connect", _sqlite_on_connect)
         else:
-            self.engine = create_engine(url, echo=echo, pool_pre_ping=True)
-        self._local = threading.local()
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                pool_pre_ping=True,
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_S,
+            )
 
     @property
     def missing_file(self) -> str | None:
@@ -84,11 +101,7 @@ class Database:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
-        """Close the connections (this thread's held one included)."""
-        held: Connection | None = getattr(self._local, "conn", None)
-        if held is not None:
-            held.close()
-            self._local.conn = None
+        """Close the pooled connections (connections in use close when returned)."""
         self.engine.dispose()
 
     @contextmanager
@@ -118,21 +131,12 @@ class Database:
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
-        held: Connection | None = getattr(self._local, "conn", None)
-        if held is not None and not held.closed and not held.invalidated:
-            # SQLite: the thread's connection is held between transactions (see __init__).
-            yield held
-            return
         try:
             conn = self.engine.connect()
         except DBAPIError as exc:
             raise EnvironmentProblem(
                 f"cannot open the database {self.safe_url}: {_first_line(exc)}"
             ) from exc
-        if self.is_sqlite:
-            self._local.conn = conn
-            yield conn
-            return
         try:
             yield conn
         finally:
