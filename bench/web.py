@@ -86,7 +86,7 @@ def main() -> None:
         code = populate(url, args.projects)
         print(f"{args.projects} projects in {time.perf_counter() - started:.1f} s")
         now = T0 + dt.timedelta(days=3)
-        app = create_app(url, clock=lambda: now, secret="bench")
+        app = create_app(url, clock=lambda: now)
         with TestClient(app, follow_redirects=False) as client:
             token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
             assert token

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -25,21 +24,14 @@ from commands.base import (
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @pass_settings
 def web(s: Settings, host: str, port: int) -> None:
-    """Serve the web interface (SHEMA_WEB_SECRET signs sessions; SHEMA_WEB_TRUSTED_HEADER
-    with SHEMA_WEB_TRUSTED_PROXIES enables single sign-on through a proxy)."""
+    """Serve the web interface (SHEMA_WEB_TRUSTED_HEADER with SHEMA_WEB_TRUSTED_PROXIES
+    enables single sign-on through a proxy; SHEMA_WEB_HTTPS_ONLY=1 behind HTTPS)."""
     import uvicorn
 
-    from web.app import create_app
+    from web.asgi import from_environment
 
     s.engine()  # refuse a missing or outdated database before listening
-    proxies = [p for p in os.environ.get("SHEMA_WEB_TRUSTED_PROXIES", "").split(",") if p.strip()]
-    app = create_app(
-        s.db_url,
-        trusted_header=os.environ.get("SHEMA_WEB_TRUSTED_HEADER") or None,
-        trusted_proxies=proxies,
-        secret=os.environ.get("SHEMA_WEB_SECRET") or None,
-        https_only=os.environ.get("SHEMA_WEB_HTTPS_ONLY", "") in ("1", "true", "yes"),
-    )
+    app = from_environment(s.db_url)
     click.echo(f"Shēma web on http://{host}:{port} ({s.engine().db.safe_url}); Ctrl+C stops it")
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 

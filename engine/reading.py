@@ -27,7 +27,7 @@ from storage.tables import (
     scheme_versions,
 )
 from workflow.calendar import WorkingCalendar
-from workflow.errors import EnvironmentProblem, NotAllowed, NotFound, UsageError
+from workflow.errors import EnvironmentProblem, NotAllowed, NotFound, NotVisible, UsageError
 from workflow.labels import text
 from workflow.org import Organisation
 from workflow.scheme import COORDINATOR, Scheme
@@ -146,7 +146,7 @@ class Reader:
         scheme = self.compiled(conn, row.scheme_version_id)
         roles = org.acting_roles(person, row.unit_id, scheme.levels, scheme.version_id)
         if not roles:
-            raise NotAllowed(
+            raise NotVisible(
                 f"{person} may not see project {row.code}: none of their roles covers "
                 f"unit {row.unit_id}",
                 actor=person,

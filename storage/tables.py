@@ -296,3 +296,27 @@ cba_years = Table(
     Column("cost", Numeric(14, 2), nullable=False),
     Column("benefit", Numeric(14, 2), nullable=False),
 )
+
+# -- the web interface ----------------------------------------------------------------
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # The SHA-256 of the cookie's random token: a copy of the table opens no session.
+    Column("id", String(64), primary_key=True),
+    Column("person_id", ID, nullable=True, index=True),  # None before sign-in
+    Column("data", Text, nullable=False),  # JSON: CSRF token, language, flash messages
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person", ID, nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "person", "at"),
+    Index(None, "address", "at"),
+)

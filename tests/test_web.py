@@ -46,7 +46,7 @@ class Site:
     engine: Engine
 
     def client(self, **options: object) -> TestClient:
-        app = create_app(self.url, clock=self.clock, secret="test-secret", **options)  # type: ignore[arg-type]
+        app = create_app(self.url, clock=self.clock, **options)  # type: ignore[arg-type]
         return TestClient(app, follow_redirects=False)
 
     def project(self, title: str = "Krapes tautas nama jumts", unit: str = "krapes_pagasts") -> str:
@@ -303,16 +303,20 @@ def test_the_coordinator_sees_located_errors_of_an_uploaded_scheme_inline(site: 
     assert re.search(r"unified\.yaml:\d+:\d+", answer.text) and "nobody" in answer.text
 
 
-def test_only_a_coordinator_may_load_a_file(site: Site) -> None:
+def test_the_coordinator_page_does_not_exist_for_anyone_else(site: Site) -> None:
     client = signed_in_client(site, "liga.ozolina")
-    token = csrf_of(client.get("/coordinator").text)
+    assert client.get("/coordinator").status_code == 404
+    token = csrf_of(client.get("/projects").text)
+    changed = shipped_text("unified.yaml").replace("Ideja", "Ieceres ideja", 1)
     answer = client.post(
         "/coordinator",
         data={"kind": "scheme", "mode": "load", "csrf": token},
-        files={"file": ("unified.yaml", shipped_text("unified.yaml").encode(), "text/yaml")},
+        files={"file": ("unified.yaml", changed.encode(), "text/yaml")},
     )
-    assert answer.status_code == 303
-    assert "only coordinators" in client.get("/coordinator").text
+    assert answer.status_code == 404
+    with site.engine.db.read() as conn:
+        versions = conn.exec_driver_sql("SELECT count(*) FROM scheme_versions").scalar_one()
+    assert versions == 1
 
 
 def test_an_idea_is_created_and_promoted_from_the_notebook(site: Site) -> None:

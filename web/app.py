@@ -1,12 +1,16 @@
 """The Starlette application: `create_app(db_url, …)` builds it over one database.
 
-Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when `https_only`); the
-clock is a parameter, so tests drive sign-in throttling and deadlines without sleeping.
+Sessions and failed sign-ins are database rows (web/sessions.py, engine/sessions.py);
+request bodies are bounded before they are read (workflow/limits.py); every
+authenticated answer is `Cache-Control: no-store`; an unexpected error shows a page with
+a reference that the server log carries with the traceback. The clock is a parameter,
+so tests drive sign-in throttling, session timeouts and deadlines without sleeping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets as secrets_module
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +20,6 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -24,13 +27,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine import accounts
+from engine import accounts, sessions
 from engine.service import Engine
 from storage.database import Database
 from web import extras, projects
 from web.auth import (
     Clock,
-    Throttle,
     TrustedHeader,
     client_address,
     csrf_ok,
@@ -41,10 +43,13 @@ from web.auth import (
 )
 from web.base import Web
 from web.i18n import words
+from web.sessions import DatabaseSessions
+from workflow import limits
+
+log = logging.getLogger("shema.web")
 
 HERE = Path(__file__).parent
 RIGA = ZoneInfo("Europe/Riga")
-SESSION_SECONDS = 12 * 3600
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -85,15 +90,17 @@ def _login_routes(web: Web) -> list[Route]:
         person = str(form.get("person") or "").strip()
         password = str(form.get("password") or "")
         nxt = _safe_next(str(form.get("next") or "/"))
-        address, now = client_address(request), web.now()
-        if web.throttle.blocked(person, address, now):
+        address, now, db = client_address(request), web.now(), web.engine.db
+        if len(person) > limits.TEXT["person"] or len(password) > limits.TEXT["password"]:
+            message = w["bad_login"]
+        elif await web.run(sessions.blocked, db, person, address, now):
             message = w["throttled"]
         elif await web.run(accounts.check_password, web.engine, person, password):
-            web.throttle.succeeded(person, address)
+            await web.run(sessions.succeeded, db, person)
             sign_in(request, person)
             return web.redirect(nxt)
         else:
-            web.throttle.failed(person, address, now)
+            await web.run(sessions.failed, db, person, address, now)
             message = w["bad_login"]
         context = {"next": nxt, "person": person, "login_error": message}
         return web.render(request, "login.html", context, status=401)
@@ -125,23 +132,84 @@ HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Adds headers that stop framing, sniffing and foreign scripts to every response."""
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+NO_STORE = (b"cache-control", b"no-store")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds headers that stop framing, sniffing and foreign scripts to every response;
+    `no-store` to every page but the static files (so Back after sign-out shows nothing);
+    HSTS when the site is HTTPS-only."""
+
+    def __init__(self, app: ASGIApp, *, https_only: bool = False) -> None:
         self.app = app
+        self.extra = [*HEADERS, HSTS] if https_only else list(HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        static = str(scope.get("path", "")).startswith("/static/")
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                if not static:
+                    headers.append(NO_STORE)
+                message["headers"] = [*headers, *self.extra]
             await send(message)
 
         await self.app(scope, receive, sending)
+
+
+class BodyLimit:
+    """Refuses a request body larger than its bound with 413 before any of it is parsed:
+    by its Content-Length when given, else while it streams in."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = limits.UPLOAD_BYTES if multipart else limits.FORM_BYTES
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(scope, receive, send, limit)
+            return
+        seen = 0
+
+        async def receiving() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, receiving, send)
+        except _TooLarge:
+            await _too_large(scope, receive, send, limit)
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    lang = "en" if b"lang=en" in scope.get("query_string", b"") else "lv"
+    w = words(lang)
+    text = f"{w['too_large']}: {w['too_large_text'].format(limit=limit)}"
+    response = PlainTextResponse(text, status_code=413, headers={"connection": "close"})
+    await response(scope, receive, send)
 
 
 def create_app(
@@ -149,23 +217,19 @@ def create_app(
     *,
     trusted_header: str | None = None,
     trusted_proxies: Sequence[str] = (),
-    secret: str | None = None,
     clock: Clock = utc_now,
     https_only: bool = False,
-    throttle: Throttle | None = None,
 ) -> Starlette:
     """The web interface over the database at `db_url`.
 
-    `secret` signs the session cookie (a random one per process when None, so sessions
-    end with the process); `trusted_header` names the person only for requests from one
-    of `trusted_proxies`, and is off unless both are given.
+    `trusted_header` names the person only for requests from one of `trusted_proxies`,
+    and is off unless both are given; the proxy must remove any copy a client sends.
     """
     engine = Engine(Database(db_url))
     web = Web(
         engine=engine,
         templates=templates(),
         clock=clock,
-        throttle=throttle or Throttle(),
         trusted=TrustedHeader.configure(trusted_header, trusted_proxies),
     )
     routes: list[Any] = [
@@ -175,21 +239,29 @@ def create_app(
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=secret or secrets_module.token_urlsafe(32),
-            session_cookie="shema_session",
-            max_age=SESSION_SECONDS,
-            same_site="lax",
-            https_only=https_only,
-        ),
+        Middleware(SecurityHeaders, https_only=https_only),
+        Middleware(BodyLimit),
+        Middleware(DatabaseSessions, db=engine.db, clock=clock, https_only=https_only),
     ]
 
     async def not_found(request: Request, exc: Exception) -> Response:
         w = words(web.lang(request))
         return web.error(request, 404, w["not_found"], w["not_found_text"])
 
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: not_found})
+    async def server_error(request: Request, exc: Exception) -> Response:
+        ref = secrets_module.token_hex(4)
+        log.error("error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+        w = words(request.session.get("lang", "lv") if "session" in request.scope else "lv")
+        text = w["server_error_text"].format(ref=ref)
+        try:
+            return web.error(request, 500, w["server_error"], text)
+        except Exception:  # the page itself cannot be drawn: plain text, still no details
+            return PlainTextResponse(f"{w['server_error']}. {text}", status_code=500)
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={404: not_found, 500: server_error},
+    )
     app.state.web = web
     return app

@@ -1,10 +1,10 @@
-"""Who is asking: the signed session cookie, the CSRF token, sign-in throttling and the
-optional trusted header of a single-sign-on proxy.
+"""Who is asking: the session (a database row, see web/sessions.py), the CSRF token, and
+the optional trusted header of a single-sign-on proxy.
 
 Guarantees: a POST without the session's CSRF token is refused before any handler runs;
-after `LIMIT` failed sign-ins for one person from one address within `WINDOW`, further
-attempts are refused without looking at the password until the window has passed; the
-trusted header is read only when configured and only from a listed proxy address.
+signing in starts a new session (a new id and CSRF token) and signing out deletes it;
+the trusted header is read only when configured, only from a listed proxy address, and
+never when the request carries it more than once.
 """
 
 from __future__ import annotations
@@ -12,52 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
-LIMIT = 5
-WINDOW = dt.timedelta(minutes=15)
 Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
     """The real clock (the web server's edge)."""
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Throttle:
-    """Failed sign-ins per (person, address), kept in memory for one server process."""
-
-    limit: int = LIMIT
-    window: dt.timedelta = WINDOW
-    _failures: dict[tuple[str, str], list[dt.datetime]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _recent(self, key: tuple[str, str], now: dt.datetime) -> list[dt.datetime]:
-        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
-
-    def blocked(self, person: str, address: str, now: dt.datetime) -> bool:
-        """True while `limit` failures for this person and address lie within the window."""
-        with self._lock:
-            return len(self._recent((person, address), now)) >= self.limit
-
-    def failed(self, person: str, address: str, now: dt.datetime) -> None:
-        with self._lock:
-            self._recent((person, address), now)
-            self._failures.setdefault((person, address), []).append(now)
-
-    def succeeded(self, person: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((person, address), None)
 
 
 def client_address(request: Request) -> str:
@@ -96,11 +61,21 @@ class TrustedHeader:
             return None
         return cls(header, listed)
 
+    def from_proxy(self, request: Request) -> bool:
+        return client_address(request) in self.proxies
+
+    def repeated(self, request: Request) -> bool:
+        """True when the request carries the header more than once (a proxy that appends
+        instead of replacing what the client sent): such a request is refused."""
+        return self.from_proxy(request) and len(request.headers.getlist(self.header)) > 1
+
     def person(self, request: Request) -> str | None:
-        if client_address(request) not in self.proxies:
+        if not self.from_proxy(request):
             return None
-        value = request.headers.get(self.header, "").strip()
-        return value or None
+        values = request.headers.getlist(self.header)
+        if len(values) != 1:
+            return None
+        return values[0].strip() or None
 
 
 def signed_in(request: Request, trusted: TrustedHeader | None) -> str | None:
@@ -115,17 +90,27 @@ def signed_in(request: Request, trusted: TrustedHeader | None) -> str | None:
 
 
 def sign_in(request: Request, person: str) -> None:
-    """Start a fresh session for `person` (a new CSRF token; the language is kept)."""
+    """Start a fresh session for `person` under a new id (a new CSRF token; the language
+    is kept); the session the visitor had before is deleted."""
     lang = request.session.get("lang")
     request.session.clear()
     request.session["person"] = person
     request.session["csrf"] = secrets.token_urlsafe(32)
     if lang:
         request.session["lang"] = lang
+    renew(request)
 
 
 def sign_out(request: Request) -> None:
+    """Delete the session; a copy of its cookie opens nothing from now on."""
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
         request.session["lang"] = lang
+    renew(request)
+
+
+def renew(request: Request) -> None:
+    """Ask the session middleware to delete the current session row and to keep what is
+    left of the data (if anything) under a new id."""
+    request.scope["session_renew"] = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -23,12 +23,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.service import Engine
-from web.auth import Clock, Throttle, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
+from web.auth import Clock, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
 from web.i18n import LANGS, words
-from workflow.errors import Conflict, NotAllowed, NotFound, ShemaError, UsageError
+from workflow import limits
+from workflow.errors import Conflict, NotFound, NotVisible, ShemaError, UsageError
 
 T = TypeVar("T")
-MAX_PART = 2 * 1024 * 1024  # scheme and organisation files are far smaller
 
 
 @dataclass
@@ -58,7 +58,6 @@ class Web:
     engine: Engine
     templates: Jinja2Templates
     clock: Clock
-    throttle: Throttle = field(default_factory=Throttle)
     trusted: TrustedHeader | None = None
 
     def now(self) -> dt.datetime:
@@ -99,7 +98,9 @@ class Web:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
         other = "en" if lang == "lv" else "lv"
         pairs = [*query, ("lang", other)]
-        switch = here + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
+        # Only a query: the link stays on this page whatever the request's path holds
+        # (a path of //host/… would otherwise make it point to another site).
+        switch = "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
         base = {
             "w": words(lang),
             "lang": lang,
@@ -132,11 +133,17 @@ class Web:
             return None
         return found.name or person, org.is_coordinator(person)
 
-    def guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap `handler`: require a person, check CSRF on POST, map engine errors."""
+    def guard(
+        self, handler: Handler, *, coordinators_only: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap `handler`: require a person (a coordinator when `coordinators_only`; to
+        anyone else the page does not exist), check CSRF on POST, map engine errors."""
 
         async def endpoint(request: Request) -> Response:
             lang = self.lang(request)
+            if self.trusted is not None and self.trusted.repeated(request):
+                w = words(lang)
+                return self.error(request, 400, w["forbidden"], w["header_twice"])
             person = signed_in(request, self.trusted)
             if person is None:
                 target = request.url.path
@@ -149,8 +156,11 @@ class Web:
                 w = words(lang)
                 return self.error(request, 403, w["forbidden"], w["not_found_text"])
             ctx = Ctx(person, me[0], me[1], lang)
+            if coordinators_only and not ctx.coordinator:
+                w = words(lang)
+                return self.error(request, 404, w["not_found"], w["not_found_text"])
             if request.method == "POST":
-                ctx.form = await request.form(max_part_size=MAX_PART)
+                ctx.form = await request.form(max_part_size=limits.UPLOAD_BYTES)
                 if not csrf_ok(request, ctx.form.get("csrf")):
                     w = words(lang)
                     return self.error(request, 403, w["forbidden"], w["csrf_text"])
@@ -163,9 +173,7 @@ class Web:
 
     def _refused(self, request: Request, ctx: Ctx, exc: ShemaError) -> Response:
         w = words(ctx.lang)
-        hidden = isinstance(exc, NotFound) or (
-            isinstance(exc, NotAllowed) and "may not see" in exc.message
-        )
+        hidden = isinstance(exc, NotFound | NotVisible)
         if hidden:
             return self.error(request, 404, w["not_found"], w["not_found_text"])
         if request.method == "POST":

@@ -208,6 +208,6 @@ def routes(web: Web) -> list[Route]:
         Route("/report", web.guard(report_page), methods=["GET"]),
         Route("/report.csv", web.guard(report_csv), methods=["GET"]),
         Route("/calendar.ics", web.guard(calendar_ics), methods=["GET"]),
-        Route("/coordinator", web.guard(upload_page), methods=["GET"]),
-        Route("/coordinator", web.guard(upload_post), methods=["POST"]),
+        Route("/coordinator", web.guard(upload_page, coordinators_only=True), methods=["GET"]),
+        Route("/coordinator", web.guard(upload_post, coordinators_only=True), methods=["POST"]),
     ]

@@ -107,6 +107,20 @@ WORDS: dict[str, tuple[str, str]] = {
         "There is no such page, or you may not see it.",
     ),
     "forbidden": ("Aizliegts", "Forbidden"),
+    "header_twice": (
+        "Pieprasījumā lietotāja galvene ir vairāk nekā vienu reizi; tas netiek pieņemts.",
+        "The request carries the user header more than once; it is refused.",
+    ),
+    "too_large": ("Pārāk liels pieprasījums", "Request too large"),
+    "too_large_text": (
+        "Pieprasījums ir lielāks par {limit} baitiem, ko pieņem šī lapa.",
+        "The request is larger than the {limit} bytes this page accepts.",
+    ),
+    "server_error": ("Radās kļūda", "Something went wrong"),
+    "server_error_text": (
+        "Darbību neizdevās pabeigt. Paziņojiet sistēmas uzturētājam atsauces numuru {ref}.",
+        "The action could not be completed. Tell the system's administrator the reference {ref}.",
+    ),
     "csrf_text": (
         "Veidlapa ir novecojusi vai nav derīga. Atveriet lapu no jauna.",
         "The form is out of date or invalid. Open the page again.",

@@ -69,6 +69,10 @@ class NotAllowed(ShemaError):
     """The rules refuse the action for this person, project or stage."""
 
 
+class NotVisible(NotAllowed):
+    """The person may not see the project at all; the web answers as if it did not exist."""
+
+
 class Conflict(ShemaError):
     """The project changed since the caller looked (stale version), or a uniqueness clash."""
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from workflow import limits
 from workflow.checks import Finding, check_org, check_scheme
 from workflow.errors import InputError, OrgError, Problem, SchemeError
 from workflow.org import Organisation
@@ -128,7 +129,12 @@ def read_text(path: str | Path, kind: str = "scheme") -> str:
 
 def _read_text(path: str | Path, error: type[InputError]) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as f:
+            data = f.read(limits.FILE_BYTES + 1)
+        if len(data) > limits.FILE_BYTES:
+            message = f"the file is larger than {limits.FILE_BYTES:,} bytes, the limit"
+            raise error([Problem(str(path), 1, 1, "", message)])
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise error([Problem(str(path), 1, 1, "", f"cannot read the file: {reason}")]) from exc

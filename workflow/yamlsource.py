@@ -4,18 +4,31 @@ ruamel's constructor stops at the first duplicate key, so the node tree is compo
 first, duplicates are collected from it, and plain Python data is built from the nodes
 (YAML 1.2 core types: `yes`, `no`, `on`, `off` stay strings), with a map from each data
 path to its line and column.
+
+Before anything is composed, the event stream is scanned once (ruamel's parser is a
+state machine, so this costs time linear in the text and no recursion): too deep a
+nesting, too many aliases or too long a parse stop there with a located problem. While
+data is built, aliases are expanded and counted, so a small file of nested aliases (an
+expansion bomb) is stopped at `limits.YAML_VALUES` values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from workflow import limits
 from workflow.errors import Problem
 
 Path = tuple[str | int, ...]
@@ -30,6 +43,7 @@ class Source:
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    built: int = 0
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of the longest known prefix of `path`."""
@@ -79,9 +93,62 @@ def _scalar(node: ScalarNode) -> Any:
     return value  # str, timestamp (parsed later by pydantic), anything else
 
 
+class _TooMany(Exception):
+    """Raised inside `_build` when the expanded data passes `limits.YAML_VALUES`."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+
+def _scan(text: str, file: str, *, clock: Callable[[], float] = time.monotonic) -> Problem | None:
+    """The first bound the text passes (size, depth, aliases, parse time), else None.
+    Syntax errors are left to the composer, which locates them better."""
+    size = len(text.encode("utf-8"))
+    if size > limits.FILE_BYTES:
+        return Problem(
+            file, 1, 1, "", f"the file is {size:,} bytes; at most {limits.FILE_BYTES:,} are read"
+        )
+    depth = aliases = 0
+    started = clock()
+    try:
+        for n, event in enumerate(YAML(typ="rt", pure=True).parse(text)):
+            mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > limits.YAML_DEPTH:
+                    return Problem(
+                        file, line, col, "", f"nested more than {limits.YAML_DEPTH} levels deep"
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, AliasEvent):
+                aliases += 1
+                if aliases > limits.YAML_ALIASES:
+                    return Problem(
+                        file, line, col, "", f"more than {limits.YAML_ALIASES} aliases (*name)"
+                    )
+            if n % 1024 == 0 and clock() - started > limits.PARSE_SECONDS:
+                return Problem(
+                    file,
+                    line,
+                    col,
+                    "",
+                    f"reading took longer than {limits.PARSE_SECONDS:g} seconds",
+                )
+    except YAMLError:
+        return None
+    return None
+
+
 def read(text: str, file: str) -> Source:
-    """Parse `text`; syntax errors and duplicate keys become located problems."""
+    """Parse `text`; syntax errors, duplicate keys and passed bounds become located
+    problems (see the module docstring for the bounds)."""
     src = Source(file, None)
+    bound = _scan(text, file)
+    if bound is not None:
+        src.problems.append(bound)
+        return src
     try:
         root = YAML(typ="rt", pure=True).compose(text)
     except MarkedYAMLError as exc:
@@ -103,6 +170,10 @@ def read(text: str, file: str) -> Source:
         src.data = _build(root, (), src, set())
     except RecursionError:
         src.problems.append(Problem(file, 1, 1, "", "YAML nested too deeply"))
+    except _TooMany as exc:
+        src.data = None
+        message = f"aliases expand to more than {limits.YAML_VALUES:,} values"
+        src.problems.append(Problem(file, *_mark(exc.node), "", message))
     return src
 
 
@@ -111,6 +182,9 @@ def _mark(node: Node) -> tuple[int, int]:
 
 
 def _build(node: Node, path: Path, src: Source, active: set[int]) -> Any:
+    src.built += 1
+    if src.built > limits.YAML_VALUES:
+        raise _TooMany(node)
     if id(node) in active:  # a recursive alias
         src.problems.append(Problem(src.file, *_mark(node), format_path(path), "recursive alias"))
         return None
