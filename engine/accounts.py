@@ -11,10 +11,12 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
+from engine import sessions
 from engine.service import Engine
-from storage.tables import people
+from storage.tables import people, web_sessions
+from workflow import limits
 from workflow.errors import NotAllowed, NotFound, UsageError
 
 MIN_LENGTH = 8
@@ -30,9 +32,13 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def set_password(engine: Engine, person: str, password: str, *, actor: str | None) -> None:
-    """Store a new password for `person`; refused unless `actor` is `person` or a
-    coordinator. Nothing is written when refused."""
+def set_password(
+    engine: Engine, person: str, password: str, *, actor: str | None, keep_session: str = ""
+) -> None:
+    """Store a new password for `person` and end every web session of theirs (but the one
+    of token `keep_session`, from which they changed it); refused unless `actor` is
+    `person` or a coordinator. Nothing is written when refused."""
+    limits.text("password", password)
     hashed = hash_password(password)
     with engine.db.write() as conn:
         org = engine.org_index(conn)
@@ -46,6 +52,10 @@ def set_password(engine: Engine, person: str, password: str, *, actor: str | Non
                 actor=who,
             )
         conn.execute(update(people).where(people.c.id == person).values(password_hash=hashed))
+        ended = delete(web_sessions).where(web_sessions.c.person_id == person)
+        if keep_session:
+            ended = ended.where(web_sessions.c.id != sessions.key(keep_session))
+        conn.execute(ended)
 
 
 def store_hash(engine: Engine, persons: Iterable[str], password_hash: str) -> int:

@@ -24,6 +24,7 @@ from engine.history import GENESIS, dumps, event_hash
 from engine.notices import enqueue, message_rows, project_context
 from engine.reading import Context, Reader, identify, resolve_actor
 from storage import queries as q
+from workflow import limits
 from workflow.calendar import WorkingCalendar
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
 from workflow.scheme import COORDINATOR, Level
@@ -109,7 +110,10 @@ class Engine(Reader):
     ) -> Outcome:
         """Apply `change` to the project `row` inside the caller's transaction: compare-and-set
         the row on its version, append the chained history event, run the change's extra
-        statements. Raises Conflict if the row moved on since it was read."""
+        statements. Raises Conflict if the row moved on since it was read, LimitExceeded
+        if the comment or a document reference is longer than its bound."""
+        limits.text("comment", change.comment)
+        limits.texts("reference", tuple(change.refs))
         seq = row.head_seq + 1
         event = {
             "project_id": row.id,
@@ -561,6 +565,7 @@ class Engine(Reader):
         """Add a comment (with optional document references); anyone who sees it may."""
         if not body.strip():
             raise UsageError("a comment needs text")
+        limits.text("comment", body)
 
         def decide(conn: Connection, ctx: Context) -> Change:
             return Change(
@@ -581,6 +586,7 @@ class Engine(Reader):
         """Pause the project (waiting for an external body)."""
         if not reason.strip():
             raise UsageError("a hold needs a reason (--reason TEXT)")
+        limits.text("reason", reason)
 
         def decide(conn: Connection, ctx: Context) -> Change:
             self._require_stage_role(ctx, "put on hold")
@@ -643,6 +649,7 @@ class Engine(Reader):
         """A coordinator moves the project to any stage, with a recorded reason."""
         if not reason.strip():
             raise UsageError("forcing a project needs a reason (--reason TEXT)")
+        limits.text("reason", reason)
 
         def decide(conn: Connection, ctx: Context) -> Change:
             if COORDINATOR not in ctx.roles:
@@ -708,6 +715,8 @@ class Engine(Reader):
         now = _aware(now)
         if not title.strip():
             raise UsageError("a project needs a title")
+        limits.text("title", title)
+        limits.texts("partner", tuple(partners))
         with self.db.write() as conn:
             org = self.org_index(conn)
             person = self._person(org, actor)

@@ -34,7 +34,8 @@ PER_PERSON = 5  # failures for one name, from anywhere
 PER_ADDRESS = 30  # failures from one address, for any names (an office behind one proxy)
 
 
-def _key(token: str) -> str:
+def key(token: str) -> str:
+    """The row id of a session token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -51,7 +52,7 @@ def load(db: Database, token: str, now: dt.datetime) -> Stored | None:
     """The live session of `token`, else None (expired ones are deleted)."""
     if not token or len(token) > 128:
         return None
-    key = _key(token)
+    row_id = key(token)
     with db.read() as conn:
         row = conn.execute(
             select(
@@ -59,13 +60,13 @@ def load(db: Database, token: str, now: dt.datetime) -> Stored | None:
                 web_sessions.c.data,
                 web_sessions.c.created_at,
                 web_sessions.c.seen_at,
-            ).where(web_sessions.c.id == key)
+            ).where(web_sessions.c.id == row_id)
         ).first()
     if row is None:
         return None
     if now - row.seen_at > IDLE or now - row.created_at > ABSOLUTE:
         with db.write() as conn:
-            conn.execute(delete(web_sessions).where(web_sessions.c.id == key))
+            conn.execute(delete(web_sessions).where(web_sessions.c.id == row_id))
         return None
     try:
         data = json.loads(row.data)
@@ -82,7 +83,7 @@ def create(db: Database, data: dict[str, Any], now: dt.datetime) -> str:
         conn.execute(delete(web_sessions).where(web_sessions.c.seen_at < now - IDLE))
         conn.execute(
             insert(web_sessions).values(
-                id=_key(token),
+                id=key(token),
                 person_id=_person(data),
                 data=json.dumps(data),
                 created_at=now,
@@ -97,7 +98,7 @@ def save(db: Database, token: str, data: dict[str, Any], now: dt.datetime) -> No
     with db.write() as conn:
         conn.execute(
             update(web_sessions)
-            .where(web_sessions.c.id == _key(token))
+            .where(web_sessions.c.id == key(token))
             .values(data=json.dumps(data), person_id=_person(data), seen_at=now)
         )
 
@@ -106,21 +107,21 @@ def touch(db: Database, token: str, now: dt.datetime) -> None:
     """Mark the session as used now."""
     with db.write() as conn:
         conn.execute(
-            update(web_sessions).where(web_sessions.c.id == _key(token)).values(seen_at=now)
+            update(web_sessions).where(web_sessions.c.id == key(token)).values(seen_at=now)
         )
 
 
 def end(db: Database, token: str) -> None:
     """Delete the session: its cookie opens nothing from now on."""
     with db.write() as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.id == _key(token)))
+        conn.execute(delete(web_sessions).where(web_sessions.c.id == key(token)))
 
 
 def end_for_person(db: Database, person: str, *, keep: str | None = None) -> int:
     """Delete every session of `person` except the one of token `keep`; returns how many."""
     query = delete(web_sessions).where(web_sessions.c.person_id == person)
     if keep:
-        query = query.where(web_sessions.c.id != _key(keep))
+        query = query.where(web_sessions.c.id != key(keep))
     with db.write() as conn:
         return int(conn.execute(query).rowcount)
 

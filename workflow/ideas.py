@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workflow import limits
 from workflow.errors import UsageError
 from workflow.org import PersonId
 from workflow.scheme import Identifier
@@ -68,7 +69,7 @@ class Partner(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=limits.TEXT["name"])]
     kind: PartnerKind = PartnerKind.municipality
 
     @field_validator("name", mode="before")
@@ -82,8 +83,8 @@ class IdeaFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    description: Annotated[str, Field(max_length=20_000)] = ""
+    title: Annotated[str, Field(min_length=1, max_length=limits.TEXT["title"])]
+    description: Annotated[str, Field(max_length=limits.TEXT["description"])] = ""
     unit: Identifier
     proposer: PersonId
     partners: list[Partner] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workflow import limits
 from workflow.errors import UsageError
 from workflow.org import PersonId
 
@@ -30,11 +31,11 @@ class RiskFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Annotated[str, Field(min_length=1, max_length=500)]
+    title: Annotated[str, Field(min_length=1, max_length=limits.TEXT["title"])]
     likelihood: Rating | None = None
     impact: Rating | None = None
     owner: PersonId | None = None
-    mitigation: Annotated[str, Field(max_length=5_000)] = ""
+    mitigation: Annotated[str, Field(max_length=limits.TEXT["description"])] = ""
     status: RiskStatus = RiskStatus.open
 
     @field_validator("title", "mitigation", mode="before")
