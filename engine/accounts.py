@@ -7,6 +7,7 @@ form does not tell which accounts exist.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -21,6 +22,9 @@ from workflow.errors import NotAllowed, NotFound, UsageError
 
 MIN_LENGTH = 8
 _HASHER = PasswordHasher()
+# Each check holds 64 MiB for its duration; a burst of sign-ins waits here instead of
+# growing the process by gigabytes (the checks are CPU-bound: more at once is not faster).
+_CHECKS = threading.BoundedSemaphore(4)
 # Verified against when there is no stored hash, so a miss costs what a hit costs.
 _DUMMY = _HASHER.hash("no such person: compare against something")
 
@@ -77,6 +81,7 @@ def check_password(engine: Engine, person: str, password: str) -> bool:
         ).first()
     stored = row.password_hash if row is not None and row.active else None
     try:
-        return bool(_HASHER.verify(stored or _DUMMY, password)) and stored is not None
+        with _CHECKS:
+            return bool(_HASHER.verify(stored or _DUMMY, password)) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
