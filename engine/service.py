@@ -220,6 +220,15 @@ class Engine(Reader):
                     action=action,
                 )
             self._refuse_during_handoff(ctx, f"take {action!r}")
+            if ctx.row.hold_since is not None and target != ctx.stage:
+                # Leaving the stage would end the hold unrecorded: resuming is its own event.
+                raise NotAllowed(
+                    f"{ctx.actor} may not take {action!r} on {ctx.code}: it is on hold since "
+                    f"{ctx.row.hold_since:%Y-%m-%d} ({ctx.row.hold_reason}); resume it first",
+                    actor=ctx.actor,
+                    project=ctx.code,
+                    action=action,
+                )
             if spec.requires:
                 checked = set(conn.execute(q.SELECT_CHECKED, {"pid": ctx.row.id}).scalars())
                 missing = [i for i in spec.requires if i not in checked]
@@ -679,7 +688,10 @@ class Engine(Reader):
                 action=None,
                 comment=reason,
                 refs=(),
-                data={"pending_handoff_closed": ctx.row.handoff_since is not None},
+                data={
+                    "pending_handoff_closed": ctx.row.handoff_since is not None,
+                    "hold_lifted": ctx.row.hold_since is not None,
+                },
             )
             if ctx.row.handoff_since is not None:
                 change.values.setdefault("handoff_since", None)

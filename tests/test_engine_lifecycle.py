@@ -787,6 +787,42 @@ def test_resuming_ends_the_hold_and_records_how_long_it_lasted(
     assert (last.kind, last.data) == ("resumed", {"held_seconds": 3 * 86400})
 
 
+def test_advancing_a_held_project_is_refused_until_it_is_resumed(
+    sqlite_engine: Engine, clock: Clock
+) -> None:
+    code = new_idea(sqlite_engine, clock)
+    tick(sqlite_engine, code, LIGA, clock, "problem_statement", "estimated_cost")
+    sqlite_engine.hold(code, reason="Gaidām zemes robežu plānu", actor=LIGA, now=clock())
+
+    message = refused(
+        sqlite_engine,
+        code,
+        NotAllowed,
+        lambda: sqlite_engine.advance(code, "submit_idea", actor=LIGA, now=clock()),
+    )
+
+    assert "on hold" in message and "resume it first" in message
+    sqlite_engine.resume(code, actor=LIGA, now=clock())
+    assert sqlite_engine.advance(code, "submit_idea", actor=LIGA, now=clock()).kind == "advanced"
+    kinds = [e.kind for e in sqlite_engine.history(code, actor=LIGA)]
+    assert kinds[-3:] == ["held", "resumed", "advanced"]
+
+
+def test_forcing_a_held_project_records_that_the_hold_was_lifted(
+    sqlite_engine: Engine, clock: Clock
+) -> None:
+    code = new_idea(sqlite_engine, clock)
+    sqlite_engine.hold(code, reason="Gaidām", actor=LIGA, now=clock())
+
+    sqlite_engine.force(
+        code, "pre_assessment", reason="Vienojāmies", actor=COORDINATOR, now=clock()
+    )
+
+    last = sqlite_engine.history(code, actor=COORDINATOR)[-1]
+    assert (last.kind, last.data["hold_lifted"]) == ("forced", True)
+    assert sqlite_engine.project(code, actor=COORDINATOR).hold_since is None
+
+
 def test_a_project_on_hold_cannot_be_held_again(sqlite_engine: Engine, clock: Clock) -> None:
     code = new_idea(sqlite_engine, clock)
     sqlite_engine.hold(code, reason="Gaidām", actor=LIGA, now=clock())
