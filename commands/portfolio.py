@@ -23,6 +23,7 @@ from commands.base import (
     pass_settings,
     table,
 )
+from workflow.errors import UsageError
 
 # -- portfolio report ----------------------------------------------------------------
 
@@ -120,13 +121,20 @@ def calendar_show(s: Settings, year: int, as_json: bool) -> None:
 @click.option("--calendar-days", is_flag=True, help="Count calendar days, not working days.")
 @pass_settings
 def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bool) -> None:
-    """Print the date N working days (or calendar days) after START, ISO."""
-    cal = _calendar(s)
-    day = start.date()
+    """Print the date N working days (or calendar days) after START, ISO; a negative N
+    counts back (write `--` before it: add-days -- 2027-02-26 -5)."""
+    from pydantic import ValidationError
+
     from workflow.scheme import Duration
 
-    span = Duration(calendar_days=n) if calendar_days else Duration(working_days=n)
-    result = cal.add(day, span)
+    cal = _calendar(s)
+    day = start.date()
+    try:
+        days = abs(n)
+        span = Duration(calendar_days=days) if calendar_days else Duration(working_days=days)
+        result = cal.add(day, span, sign=-1 if n < 0 else 1)
+    except (ValidationError, OverflowError):
+        raise UsageError(f"cannot move {day.isoformat()} by {n} days: out of range") from None
     click.echo(result.isoformat())
 
 

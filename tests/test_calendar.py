@@ -364,3 +364,18 @@ def test_cli_calendar_show_on_an_initialised_database_without_an_organisation_is
     }
     assert shown["2026-01-02"]["kind"] == "day_off"
     assert shown["2026-01-17"]["kind"] == "working_day"
+
+
+def test_the_cli_counts_working_days_backwards_and_refuses_a_range_in_one_line(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    env = {"SHEMA_DB": f"sqlite:///{tmp_path / 'none.db'}"}
+    back = CliRunner().invoke(
+        cli.main, ["calendar", "add-days", "--", "2026-01-12", "-10"], env=env
+    )
+    assert (back.exit_code, back.output.strip()) == (0, "2025-12-19")
+    huge = CliRunner().invoke(cli.main, ["calendar", "add-days", "2026-01-01", "99999999"], env=env)
+    assert huge.exit_code == 2 and "out of range" in huge.output
+    assert len(huge.output.strip().splitlines()) == 1 and "Traceback" not in huge.output
