@@ -635,3 +635,17 @@ def test_a_dispatcher_killed_after_sending_resends_with_the_same_message_id(
         assert counts(db) == {"sent": 3}
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("filler", range(0, 90, 3))
+def test_a_long_latvian_subject_keeps_every_space_when_folded(filler: int) -> None:
+    from email import message_from_bytes, policy
+
+    from engine.channels import Mail
+    from engine.channels.email import to_message
+
+    subject = f"OGR-2026-0001 Projekta iecere{'x' * filler} — termiņš 16.12.2026."
+    mail = Mail("k1", "Jānis Ozols", "janis@example.lv", subject, "Teksts", "shema@example.lv")
+    raw = to_message(mail, date=dt.datetime(2026, 12, 2, tzinfo=dt.UTC)).as_bytes()
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+    assert max(len(line) for line in raw.splitlines()) <= 78

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -17,7 +18,14 @@ def to_message(mail: Mail, *, date: dt.datetime | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = mail.sender
     msg["To"] = formataddr((mail.to_name, mail.to_address or ""))
-    msg["Subject"] = mail.subject
+    subject = " ".join(mail.subject.split())  # a line break would end the header
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        # Encoded by email.header and stored as written: the policy's own refolding of
+        # long non-ASCII subjects moves the space next to an encoded word (CPython's
+        # folder), so "iecere — termiņš" would arrive as "iecere  —termiņš".
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     msg["Message-ID"] = mail.message_id
     msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     msg["X-Shema-Key"] = mail.key
