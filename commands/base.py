@@ -44,7 +44,9 @@ class Settings:
                 )
             if require_schema:
                 require_current(db)
-            self._engine = Engine(db)
+            from engine.channels.config import web_url
+
+            self._engine = Engine(db, web_url=web_url(os.environ))
         return self._engine
 
     def who(self) -> str | None:

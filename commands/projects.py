@@ -159,8 +159,10 @@ def project_show(s: Settings, code: str, as_json: bool) -> None:
             f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
             f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)"
         )
-    if p.due_at:
-        click.echo(f"  due:      {_due(p)}")
+    for d in p.deadlines:
+        label = {"stage": "due:", "duty": "duty:", "handoff": "ack by:"}.get(d.kind, d.kind)
+        what = f"{d.title}: " if d.kind == "duty" else ""
+        click.echo(f"  {label:<9} {what}{_due(d)}{' (paused)' if d.paused else ''}")
     if p.hold_since:
         click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
     if p.idea_id is not None:

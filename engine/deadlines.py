@@ -84,7 +84,8 @@ def plan_entry(
     via: str | None = None,
 ) -> list[Plan]:
     """Deadlines opened by entering `stage_name` (via action `via`): the stage's own, and
-    one per periodic duty (a self-loop with a deadline) leaving it."""
+    one per periodic duty (a self-loop with a deadline) leaving it. A duty done on request
+    (`opened_by`) waits for its opening action instead."""
     stage = scheme.stages[stage_name]
     plans: list[Plan] = []
     deadline = stage.deadline
@@ -99,8 +100,25 @@ def plan_entry(
         if due is not None:
             plans.append(Plan("stage", stage_name, None, due, steps_for(stage, due, entered, cal)))
     for name, action in scheme.actions.items():
-        if action.deadline is not None and action.to == stage_name and stage_name in action.source:
+        if (
+            action.deadline is not None
+            and action.to == stage_name
+            and stage_name in action.source
+            and action.opened_by in (None, via)
+        ):
             plans.extend(plan_duty(scheme, name, entered, cal, dates))
+    return plans
+
+
+def plan_opened(
+    scheme: Scheme, opener: str, at: dt.datetime, cal: WorkingCalendar, dates: dict[str, dt.date]
+) -> list[Plan]:
+    """The duties done on request whose clock the action `opener` starts (a request for
+    clarification recorded …)."""
+    plans: list[Plan] = []
+    for name, action in scheme.actions.items():
+        if action.opened_by == opener and action.deadline is not None:
+            plans.extend(plan_duty(scheme, name, at, cal, dates))
     return plans
 
 

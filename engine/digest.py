@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from engine.messages import render
 from engine.notices import enqueue
+from engine.outbox import drop_stale
 from engine.service import Engine
 from storage.tables import outbox, people
 
@@ -29,6 +30,7 @@ def compose(engine: Engine, now: dt.datetime) -> int:
         return 0
     created = 0
     with engine.db.write() as conn:
+        drop_stale(conn)
         stmt = (
             select(outbox.c.id, outbox.c.recipient_id, outbox.c.subject, outbox.c.body)
             .where(outbox.c.status == "digest")

@@ -24,6 +24,7 @@ from engine.outbox import DispatchReport, dispatch
 from engine.service import Engine
 from engine.sweep import SweepReport, sweep
 from storage.tables import job_runs
+from workflow.errors import EnvironmentProblem
 
 log = logging.getLogger("shema.jobs")
 
@@ -46,6 +47,17 @@ def record_run(
             )
 
 
+def sender(engine: Engine, mail: MailSettings) -> str:
+    """SHEMA_MAIL_FROM when set, else the sender the organisation file names or implies."""
+    if mail.sender:
+        return mail.sender
+    with engine.db.read() as conn:
+        try:
+            return engine.org_index(conn).org.sender
+        except EnvironmentProblem:  # no organisation yet, so nobody to write to either
+            return "shema@localhost"
+
+
 def run_once(
     engine: Engine,
     mail: MailSettings,
@@ -55,7 +67,7 @@ def run_once(
     started = time.monotonic()
     swept = sweep(engine, now)
     digest.compose(engine, now)
-    sent = dispatch(engine.db, mail.channels, now, sender=mail.sender)
+    sent = dispatch(engine.db, mail.channels, now, sender=sender(engine, mail))
     finished = now + dt.timedelta(seconds=time.monotonic() - started)
     record_run(
         engine,
@@ -89,7 +101,7 @@ def run_forever(
 
     def dispatch_job() -> None:
         try:
-            sent = dispatch(engine.db, mail.channels, clock(), sender=mail.sender)
+            sent = dispatch(engine.db, mail.channels, clock(), sender=sender(engine, mail))
             if sent.sent or sent.retried or sent.failed:
                 log.info("dispatch: %s", sent.to_json())
         except Exception:

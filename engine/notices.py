@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, insert
 
@@ -27,8 +28,11 @@ def project_context(
     due_at: dt.datetime | None,
     now: dt.datetime,
     cal: WorkingCalendar,
+    duty: str | None = None,
+    web_url: str | None = None,
 ) -> dict[str, Any]:
-    """What every message says about the project, in `lang`."""
+    """What every message says about the project, in `lang`; `duty` names the duty (a
+    self-loop action) when the message is about its deadline rather than the stage's."""
     unit = org.org.units.get(project.unit_id)
     responsible = org.org.people.get(project.responsible_id) if project.responsible_id else None
     ctx: dict[str, Any] = {
@@ -40,11 +44,17 @@ def project_context(
         "due": None,
         "due_date": "",
         "days_left": None,
-        "expected": [
-            scheme.action_title(a, lang)
-            for a, spec in scheme.actions.items()
-            if stage in spec.source and spec.to != stage
-        ][:4],
+        "duty": scheme.action_title(duty, lang) if duty else None,
+        "url": f"{web_url}/projects/{quote(project.code)}" if web_url else None,
+        "expected": (
+            [scheme.action_title(duty, lang)]
+            if duty
+            else [
+                scheme.action_title(a, lang)
+                for a, spec in scheme.actions.items()
+                if stage in spec.source and spec.to != stage
+            ][:4]
+        ),
     }
     if due_at is not None:
         local = due_at.astimezone(cal.zone)

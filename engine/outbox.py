@@ -5,6 +5,11 @@ mail outage never blocks an advance), then marked sent. A process that dies betw
 server accepting a message and marking it sent leaves the lease to expire; the row is
 sent again with the same Message-ID, which mail systems drop as a duplicate. Failures
 are retried with exponential backoff and end as `failed` after a limit.
+
+A notice is sent only while its reason holds: a reminder, overdue notice, escalation or
+handoff whose deadline has closed meanwhile (the work was done, the handoff
+acknowledged, the project moved on or finished) is marked `dropped` with the reason,
+never sent late. Notices of something that happened (`notify`) stay true and are sent.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from engine.channels import Channel, DeliveryError, Mail
 from engine.failpoints import failpoint
 from storage.database import Database
-from storage.tables import outbox, people, projects
+from storage.tables import deadlines, outbox, people, projects
 
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -52,6 +57,26 @@ class DispatchReport:
         return dict(vars(self))
 
 
+STALE_REASON = "not sent: its deadline closed before delivery (the work was done or moved on)"
+DROP_STALE = (
+    update(outbox)
+    .where(
+        and_(
+            outbox.c.status.in_(("pending", "digest")),
+            outbox.c.deadline_id.in_(
+                select(deadlines.c.id).where(deadlines.c.closed_at.is_not(None))
+            ),
+        )
+    )
+    .values(status="dropped", lease_until=None, last_error=STALE_REASON)
+)
+
+
+def drop_stale(conn: Connection) -> int:
+    """Mark waiting notices whose deadline has closed as `dropped`; returns how many."""
+    return conn.execute(DROP_STALE).rowcount
+
+
 def claim(
     db: Database, now: dt.datetime, *, owner: str, limit: int = 100, lease: dt.timedelta = LEASE
 ) -> list[Any]:
@@ -63,6 +88,7 @@ def claim(
         or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
     )
     with db.write() as conn:
+        drop_stale(conn)
         pick = select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
         if conn.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)

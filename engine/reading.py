@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, select
 
 from engine.machines import CompiledScheme, compile_scheme
 from engine.permissions import OrgIndex
-from engine.views import ActionView, ChecklistItem, Event, Handoff, ProjectView
+from engine.views import ActionView, ChecklistItem, DeadlineView, Event, Handoff, ProjectView
 from storage import queries as q
 from storage.database import Database
 from storage.tables import (
@@ -56,8 +56,9 @@ class Reader:
     """The read side of the service API over one database, and the caches both sides use
     (compiled schemes, the organisation, calendars), keyed by versions stored in it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, web_url: str | None = None) -> None:
         self.db = db
+        self.web_url = web_url.rstrip("/") if web_url else None  # where messages link to
         self._schemes: dict[int, CompiledScheme] = {}
         self._org: OrgIndex | None = None
         self._calendars: dict[int, WorkingCalendar] = {}
@@ -228,10 +229,25 @@ class Reader:
             next_due = conn.execute(q.NEXT_DUE.where(deadlines.c.project_id == row.id)).first()
             next_due = next_due.due_at if next_due else None
         days_left = None
-        if next_due is not None:
-            cal = self.calendar(org)
-            if now is not None:
-                days_left = cal.working_days_between(cal.local_date(now), cal.local_date(next_due))
+        cal = self.calendar(org)
+        if next_due is not None and now is not None:
+            days_left = cal.working_days_between(cal.local_date(now), cal.local_date(next_due))
+        clocks: list[DeadlineView] = []
+        if with_checklist:
+            for d in conn.execute(q.OPEN_DEADLINES_OF, {"pid": row.id}):
+                paused = d.paused_at is not None
+                title = (
+                    scheme.action_title(d.action, lang)
+                    if d.kind == "duty" and d.action
+                    else scheme.stage_title(d.stage, lang)
+                )
+                left = None
+                if not paused and now is not None:
+                    left = cal.working_days_between(cal.local_date(now), cal.local_date(d.due_at))
+                overdue = not paused and now is not None and d.due_at < now
+                clocks.append(
+                    DeadlineView(d.kind, d.action, title, d.due_at, left, overdue, paused)
+                )
         return ProjectView(
             id=row.id,
             code=row.code,
@@ -260,6 +276,7 @@ class Reader:
             dates=json.loads(row.dates),
             terminal=stage.terminal,
             checklist=items,
+            deadlines=clocks,
             due_at=next_due,
             days_left=days_left,
             overdue=next_due is not None and now is not None and next_due < now,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Row
 
 from engine import timekeeping
-from engine.deadlines import plan_duty, plan_entry, plan_handoff
+from engine.deadlines import plan_duty, plan_entry, plan_handoff, plan_opened
 from engine.failpoints import failpoint
 from engine.history import GENESIS, dumps, event_hash
 from engine.notices import enqueue, message_rows, project_context
@@ -305,12 +305,22 @@ class Engine(Reader):
         if target != ctx.stage:
             plans = plan_entry(scheme, target, now, cal, dates, via=action)
             steps.append(lambda c: timekeeping.close(c, pid, now))
-        elif action is not None and scheme.actions[action].deadline is not None:
-            plans = plan_duty(scheme, action, now, cal, dates)
-            steps.append(lambda c: timekeeping.close(c, pid, now, kinds=("duty",), action=action))
         else:
             plans = []
+            spec = scheme.actions[action] if action is not None else None
+            if spec is not None and spec.deadline is not None:
+                # A periodic duty done starts its next occurrence; one done on request
+                # waits for the next request.
+                if spec.opened_by is None:
+                    plans = plan_duty(scheme, action or "", now, cal, dates)
+                steps.append(
+                    lambda c: timekeeping.close(c, pid, now, kinds=("duty",), action=action)
+                )
+            if action is not None and (requested := plan_opened(scheme, action, now, cal, dates)):
+                # A second request while the first is open keeps the earlier clock.
+                steps.append(lambda c: timekeeping.open_plans(c, pid, requested, now, fresh=True))
         notices: list[dict[str, Any]] = []
+        handoff_notices: list[dict[str, Any]] = []
         if crosses:
             assert src_level is not None and dst_level is not None
             values["handoff_since"] = now
@@ -336,7 +346,7 @@ class Engine(Reader):
                 "sent_by": ctx.actor,
             }
             steps.append(lambda c: c.execute(q.INSERT_HANDOFF, handoff))
-            notices += self._notices(
+            handoff_notices = self._notices(
                 ctx,
                 "handoff",
                 f"handoff:{pid}:{seq}",
@@ -346,6 +356,7 @@ class Engine(Reader):
                 due_at=handoff_plan.due_at,
                 cal=cal,
             )
+            notices += handoff_notices
         if action is not None:
             for role in scheme.actions[action].notify:
                 people, _ = ctx.org.recipients(role, row.unit_id, ctx.scheme.levels)
@@ -362,11 +373,17 @@ class Engine(Reader):
                     comment=comment,
                 )
         if plans:
-            steps.append(lambda c: timekeeping.open_plans(c, pid, plans, now))
-            if row.hold_since is not None and target == ctx.stage:
-                # A duty done while on hold: its next occurrence waits for the resume too.
-                cal_ = cal
-                steps.append(lambda c: timekeeping.pause(c, pid, now, cal_))
+
+            def open_deadlines(c: Connection) -> None:
+                ids = timekeeping.open_plans(c, pid, plans, now)
+                if crosses:  # the handoff notices live only as long as its deadline
+                    for notice in handoff_notices:
+                        notice["deadline_id"] = ids[plans.index(handoff_plan)]
+
+            steps.append(open_deadlines)
+        if steps and row.hold_since is not None and target == ctx.stage:
+            # A duty done while on hold: its next occurrence waits for the resume too.
+            steps.append(lambda c: timekeeping.pause(c, pid, now, cal))
         if notices:
             steps.append(lambda c: enqueue(c, notices))
 
@@ -406,7 +423,15 @@ class Engine(Reader):
 
         def context(lang: str) -> dict[str, Any]:
             base = project_context(
-                scheme, org, ctx.row, lang, stage=stage, due_at=due_at, now=now, cal=cal
+                scheme,
+                org,
+                ctx.row,
+                lang,
+                stage=stage,
+                due_at=due_at,
+                now=now,
+                cal=cal,
+                web_url=self.web_url,
             )
             local = now.astimezone(cal.zone).date().isoformat()
             return {

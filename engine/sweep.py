@@ -49,6 +49,7 @@ def _claim(conn: Connection, now: dt.datetime, batch: int) -> list[Any]:
             deadlines.c.id.label("deadline_id"),
             deadlines.c.kind.label("deadline_kind"),
             deadlines.c.stage.label("deadline_stage"),
+            deadlines.c.action.label("deadline_action"),
             deadlines.c.due_at,
             projects.c.id.label("project_id"),
         )
@@ -131,6 +132,8 @@ def _fire(
             due_at=timer.due_at,
             now=now,
             cal=cal,
+            duty=timer.deadline_action if timer.deadline_kind == "duty" else None,
+            web_url=engine.web_url,
         )
         return {
             **base,
@@ -162,6 +165,7 @@ def _fire(
             data={
                 "deadline": timer.deadline_kind,
                 "stage": timer.deadline_stage,
+                "action": timer.deadline_action,
                 "step": step,
                 "role": role,
                 "recipients": people,

@@ -20,8 +20,27 @@ OPEN_DEADLINES = select(deadlines).where(
 )
 
 
-def open_plans(conn: Connection, project_id: int, plans: Sequence[Plan], now: dt.datetime) -> None:
-    """Store deadlines and their timers."""
+def open_plans(
+    conn: Connection,
+    project_id: int,
+    plans: Sequence[Plan],
+    now: dt.datetime,
+    *,
+    fresh: bool = False,
+) -> list[int]:
+    """Store deadlines and their timers (with `fresh`, only duties not open already);
+    returns the new deadlines' ids, in the order of `plans`."""
+    if fresh:
+        running = set(
+            conn.execute(
+                select(deadlines.c.action).where(
+                    _OPEN_OF_KINDS, deadlines.c.action.in_([p.action for p in plans])
+                ),
+                {"pid": project_id, "kinds": ["duty"]},
+            ).scalars()
+        )
+        plans = [p for p in plans if p.action not in running]
+    ids: list[int] = []
     for plan in plans:
         did = conn.execute(
             INSERT_DEADLINE,
@@ -34,6 +53,7 @@ def open_plans(conn: Connection, project_id: int, plans: Sequence[Plan], now: dt
                 "due_at": plan.due_at,
             },
         ).scalar_one()
+        ids.append(did)
         if plan.steps:
             conn.execute(
                 INSERT_TIMER,
@@ -48,6 +68,7 @@ def open_plans(conn: Connection, project_id: int, plans: Sequence[Plan], now: dt
                     for s in plan.steps
                 ],
             )
+    return ids
 
 
 ALL_KINDS = ("stage", "duty", "handoff")

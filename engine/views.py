@@ -37,6 +37,19 @@ class ChecklistItem(_View):
 
 
 @dataclass(frozen=True)
+class DeadlineView(_View):
+    """One running clock of a project: its stage's, a duty's, or a handoff's."""
+
+    kind: str  # stage | duty | handoff
+    action: str | None  # the duty
+    title: str  # what is due: the stage's or the duty's title
+    due_at: dt.datetime
+    days_left: int | None  # working days, negative when overdue; None while paused
+    overdue: bool
+    paused: bool
+
+
+@dataclass(frozen=True)
 class Handoff(_View):
     """A move across levels waiting for the receiving side to acknowledge it."""
 
@@ -79,7 +92,8 @@ class ProjectView(_View):
     dates: dict[str, str]
     terminal: bool
     checklist: list[ChecklistItem] = field(default_factory=list)
-    due_at: dt.datetime | None = None
+    deadlines: list[DeadlineView] = field(default_factory=list)  # single-project views
+    due_at: dt.datetime | None = None  # the earliest running deadline
     days_left: int | None = None
     overdue: bool = False
     idea_id: int | None = None  # the notebook idea the project was promoted from

@@ -91,6 +91,13 @@ NEXT_DUE = (
     .group_by(deadlines.c.project_id)
 )
 
+# One project's open deadlines, soonest first (paused ones included).
+OPEN_DEADLINES_OF = (
+    select(deadlines)
+    .where(and_(deadlines.c.project_id == bindparam("pid"), deadlines.c.closed_at.is_(None)))
+    .order_by(deadlines.c.due_at, deadlines.c.id)
+)
+
 # Projects with an escalation addressed to a person whose deadline still runs.
 ESCALATED_TO = (
     select(outbox.c.project_id)

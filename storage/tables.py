@@ -216,7 +216,8 @@ outbox = Table(
     Column("kind", String(32), nullable=False),
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | sending | sent | failed
+    # pending | sending | sent | failed | digest | digested | dropped
+    Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_until", UTCDateTime, nullable=True),

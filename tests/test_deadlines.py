@@ -246,10 +246,6 @@ def test_after_resuming_the_sweep_fires_the_restarted_deadline(engine: Engine) -
 
 # -- periodic duties ----------------------------------------------------------------------
 
-# Since commit 36c2771 ("Deadline closing with statements built once") closing one duty's
-# deadline raises CompileError: CLOSE_ACTION in engine/timekeeping.py is an UPDATE of
-# `deadlines` with a bind parameter named "action", which is also a column of that table.
-
 
 def test_entering_implementation_opens_the_monthly_report_duty_beside_the_stage_deadline(
     engine: Engine,
@@ -290,6 +286,106 @@ def test_a_periodic_duty_done_while_the_project_is_on_hold_starts_no_running_clo
         engine.advance(code, "report_progress", actor=JANIS, now=utc("2026-02-17T08:00:00"))
     assert sweep(engine, utc("2026-06-01T08:00:00")).fired == 0
     assert code not in overdue_codes(engine, utc("2026-06-01T08:00:00"))
+
+
+# -- duties done on request (`opened_by`) ------------------------------------------------
+
+ASKED = utc("2026-02-10T08:00:00")  # a Tuesday: CFLA asks for clarification
+DAY = dt.timedelta(days=1)
+
+
+def in_evaluation(engine: Engine) -> str:
+    """A project forced into external evaluation and acknowledged by its project manager."""
+    code = new_idea(engine)
+    engine.force(code, "evaluation", reason="submitted on paper", actor=COORDINATOR, now=T0 + HOUR)
+    engine.acknowledge(code, actor=JANIS, now=T0 + 2 * HOUR)
+    return code
+
+
+def outbox_of(engine: Engine, code: str) -> list[Any]:
+    with engine.db.read() as conn:
+        return list(
+            conn.execute(
+                select(outbox)
+                .join(projects, projects.c.id == outbox.c.project_id)
+                .where(projects.c.code == code)
+                .order_by(outbox.c.id)
+            )
+        )
+
+
+def test_entering_evaluation_opens_no_clarification_clock_until_a_request_is_recorded(
+    engine: Engine,
+) -> None:
+    code = in_evaluation(engine)
+    assert set(open_deadlines(engine, code)) == {("stage", None)}
+
+
+def test_a_week_in_evaluation_without_a_request_sends_no_notice_and_no_escalation(
+    engine: Engine,
+) -> None:
+    code = in_evaluation(engine)
+    before = len(outbox_of(engine, code))
+    report = sweep(engine, T0 + 7 * DAY)
+    assert (report.fired, report.escalations) == (0, 0)
+    assert len(outbox_of(engine, code)) == before
+    assert code not in overdue_codes(engine, T0 + 7 * DAY)
+
+
+def test_recording_a_request_starts_the_five_working_day_answer_clock(engine: Engine) -> None:
+    code = in_evaluation(engine)
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
+    found = open_deadlines(engine, code)
+    assert set(found) == {("stage", None), ("duty", "answer_clarifications")}
+    assert found[("duty", "answer_clarifications")].due_at == utc("2026-02-17T21:59:59")
+
+
+def test_a_second_request_while_one_is_open_keeps_the_earlier_clock(engine: Engine) -> None:
+    code = in_evaluation(engine)
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
+    first = open_deadlines(engine, code)[("duty", "answer_clarifications")]
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED + 2 * DAY)
+    duties = [r for r in deadline_rows(engine, code) if r.kind == "duty"]
+    assert [(r.id, r.closed_at) for r in duties] == [(first.id, None)]
+
+
+def test_answering_closes_the_clock_and_the_next_one_waits_for_the_next_request(
+    engine: Engine,
+) -> None:
+    code = in_evaluation(engine)
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
+    engine.advance(code, "answer_clarifications", actor=JANIS, now=ASKED + 2 * DAY)
+    assert set(open_deadlines(engine, code)) == {("stage", None)}
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED + 9 * DAY)
+    assert ("duty", "answer_clarifications") in open_deadlines(engine, code)
+
+
+def test_an_unanswered_request_is_reported_as_the_duty_with_the_duty_as_next_step(
+    engine: Engine,
+) -> None:
+    code = in_evaluation(engine)
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
+    sweep(engine, utc("2026-02-18T08:00:00"))
+    [notice] = [r for r in outbox_of(engine, code) if r.kind == "overdue"]
+    assert notice.recipient_id == JANIS
+    assert "Atbildēt uz precizējumu pieprasījumu" in notice.subject
+    assert "Ārējā vērtēšana" not in notice.subject
+    assert "Pienākums:  Atbildēt uz precizējumu pieprasījumu" in notice.body
+    assert "Gaidāmā darbība: Atbildēt uz precizējumu pieprasījumu." in notice.body
+
+
+def test_the_project_view_shows_the_stage_and_the_duty_clock_each_with_its_own_date(
+    engine: Engine,
+) -> None:
+    code = in_evaluation(engine)
+    engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
+    view = engine.project(code, actor=COORDINATOR, now=ASKED, lang="en")
+    clocks = {(d.kind, d.title): d.due_at for d in view.deadlines}
+    assert clocks == {
+        ("duty", "Answer a request for clarification"): utc("2026-02-17T21:59:59"),
+        ("stage", "External evaluation"): utc("2026-05-05T20:59:59"),  # 92 days
+    }
+    assert view.due_at == utc("2026-02-17T21:59:59")  # lists still sort by the earliest
 
 
 # -- overdue ------------------------------------------------------------------------------

@@ -649,3 +649,156 @@ def test_a_long_latvian_subject_keeps_every_space_when_folded(filler: int) -> No
     raw = to_message(mail, date=dt.datetime(2026, 12, 2, tzinfo=dt.UTC)).as_bytes()
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
     assert max(len(line) for line in raw.splitlines()) <= 78
+
+
+# -- notices whose reason no longer holds, links and the sender ---------------------------
+
+JANIS = "janis.ozols"
+
+
+def submitted(engine: Engine) -> str:
+    """An idea of Krapes pagasts submitted at T0 + 1h: handed over to central staff."""
+    code = engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0).code
+    for item in ("problem_statement", "estimated_cost"):
+        engine.check(code, item, actor=LIGA, now=T0 + MINUTE)
+    engine.advance(code, "submit_idea", actor=LIGA, now=T0 + 60 * MINUTE)
+    return code
+
+
+def rows_of_kind(db: Database, kind: str) -> list[Any]:
+    with db.read() as conn:
+        return list(conn.execute(select(outbox).where(outbox.c.kind == kind)))
+
+
+def test_a_handoff_notice_still_waiting_when_the_handoff_was_acknowledged_is_dropped(
+    engine: Engine, smtp: Inbox
+) -> None:
+    submitted(engine)  # no channel yet: the handoff notices wait
+    code = engine.list_projects(actor=COORDINATOR)[0].code
+    engine.acknowledge(code, actor=JANIS, now=T0 + 90 * MINUTE)
+    report = send(engine.db, [smtp.channel()], T0 + 120 * MINUTE)
+    handoffs = rows_of_kind(engine.db, "handoff")
+    assert handoffs and {r.status for r in handoffs} == {"dropped"}
+    assert all("deadline closed before delivery" in r.last_error for r in handoffs)
+    assert not [m for m in smtp.messages() if "Nodots jums" in str(m["Subject"])]
+    assert report.sent == 0
+
+
+def test_reminders_queued_before_the_project_finished_are_dropped_not_sent(
+    engine: Engine, smtp: Inbox
+) -> None:
+    code = engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0).code
+    sweep(engine, AFTER_FIRST_ESCALATION)  # reminder, overdue, escalation wait
+    queued = [r for r in rows_of_kind(engine.db, "overdue") + rows_of_kind(engine.db, "reminder")]
+    assert queued
+    engine.force(code, "completed", reason="built", actor=COORDINATOR, now=AFTER_FIRST_ESCALATION)
+    send(engine.db, [smtp.channel()], AFTER_FIRST_ESCALATION + MINUTE)
+    with engine.db.read() as conn:
+        statuses = dict(conn.execute(select(outbox.c.kind, outbox.c.status)).all())
+    assert statuses["overdue"] == statuses["reminder"] == statuses["escalation"] == "dropped"
+    assert smtp.messages() == []
+
+
+def test_a_notice_of_something_that_happened_is_still_sent_later(engine: Engine) -> None:
+    code = submitted(engine)
+    engine.acknowledge(code, actor=JANIS, now=T0 + 90 * MINUTE)
+    with engine.db.write() as conn:  # stands for any announcement (`notify`) of the project
+        conn.execute(
+            outbox.insert().values(
+                key="notify:test",
+                project_id=None,
+                recipient_id=JANIS,
+                kind="notify",
+                subject="Paziņojums",
+                body="x\n",
+                status="pending",
+                attempts=0,
+                next_attempt_at=T0,
+                created_at=T0,
+            )
+        )
+    box = Recording()
+    send(engine.db, [box], T0 + 120 * MINUTE)
+    assert [m.key for m in box.sent] == ["notify:test"]
+
+
+class Recording:
+    """A channel that keeps what it is given."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    def send(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+
+def test_a_sweep_drops_what_waits_in_a_digest_once_its_deadline_closed(engine: Engine) -> None:
+    from engine import digest
+
+    code = engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0).code
+    org = shipped_text("ogre.yaml").replace(
+        "    name: Līga Ozoliņa\n", "    name: Līga Ozoliņa\n    digest: true\n"
+    )
+    load_org(engine, org, "ogre.yaml", actor=COORDINATOR, now=T0)
+    sweep(engine, AFTER_FIRST_ESCALATION)
+    assert any(r.status == "digest" for r in rows_of_kind(engine.db, "reminder"))
+    engine.force(code, "completed", reason="built", actor=COORDINATOR, now=AFTER_FIRST_ESCALATION)
+    assert digest.compose(engine, AFTER_FIRST_ESCALATION + MINUTE) == 0
+    assert {r.status for r in rows_of_kind(engine.db, "reminder")} == {"dropped"}
+
+
+def test_messages_link_to_the_project_page_with_the_command_as_a_second_line(
+    db: Database,
+) -> None:
+    engine = Engine(db, web_url="https://shema.ogresnovads.example/")
+    load_org(engine, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
+    load_scheme(engine, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
+    code = submitted(engine)
+    [to_janis] = [r for r in rows_of_kind(db, "handoff") if r.recipient_id == JANIS]
+    assert f"Atvērt projektu: https://shema.ogresnovads.example/projects/{code}\n" in to_janis.body
+    assert f"Komandrindā:     shema project ack {code}\n" in to_janis.body
+
+
+def test_without_a_web_address_messages_give_the_command_alone(engine: Engine) -> None:
+    code = submitted(engine)
+    [to_janis] = [r for r in rows_of_kind(engine.db, "handoff") if r.recipient_id == JANIS]
+    assert "Atvērt projektu" not in to_janis.body
+    assert f"Komandrindā: shema project ack {code}\n" in to_janis.body
+
+
+def test_a_web_address_that_is_not_one_is_refused() -> None:
+    from engine.channels.config import web_url
+
+    assert web_url({"SHEMA_WEB_URL": "https://x.example/shema/"}) == "https://x.example/shema"
+    assert web_url({}) is None
+    for bad in ("x.example", "ftp://x.example", "https://"):
+        with pytest.raises(EnvironmentProblem, match="SHEMA_WEB_URL"):
+            web_url({"SHEMA_WEB_URL": bad})
+
+
+def test_the_sender_and_message_id_domain_come_from_the_organisation_file(
+    engine: Engine, smtp: Inbox
+) -> None:
+    from engine.channels.config import MailSettings
+    from engine.jobs import run_once
+
+    engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
+    run_once(engine, MailSettings([smtp.channel()]), AFTER_FIRST_ESCALATION)
+    message = smtp.messages()[0]
+    assert message["From"] == "shema@ogresnovads.example"
+    assert str(message["Message-ID"]).endswith("@ogresnovads.example>")
+
+
+def test_the_organisation_file_may_name_its_own_sender(engine: Engine, smtp: Inbox) -> None:
+    from engine.channels.config import MailSettings
+    from engine.jobs import run_once
+
+    org = shipped_text("ogre.yaml").replace(
+        "  root: ogres_novads\n", "  root: ogres_novads\n  mail_from: projekti@ogre.example.lv\n"
+    )
+    load_org(engine, org, "ogre.yaml", actor=COORDINATOR, now=T0)
+    engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
+    run_once(engine, MailSettings([smtp.channel()]), AFTER_FIRST_ESCALATION)
+    assert {m["From"] for m in smtp.messages()} == {"projekti@ogre.example.lv"}

@@ -250,6 +250,58 @@ def test_a_deadline_before_a_declared_date_loads() -> None:
     assert deadline is not None and deadline.before == "call_deadline"
 
 
+DUTIES = """
+  ask: {from: review, to: review, by: [manager]}
+  answer: {from: review, to: review, by: [manager], deadline: {working_days: 5}, opened_by: ask}
+"""
+
+
+def with_duties(duties: str = DUTIES) -> str:
+    return textwrap.dedent(VALID).rstrip("\n") + "\n" + duties.lstrip("\n")
+
+
+def test_a_duty_opened_by_another_action_loads() -> None:
+    scheme = load_scheme_text(with_duties())
+    assert scheme.actions["answer"].opened_by == "ask"
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ("{from: review, to: review, by: [manager], opened_by: ask}", ("needs a deadline",)),
+        (
+            "{from: review, to: review, by: [manager], deadline: {working_days: 5}, "
+            "opened_by: nothing}",
+            ("unknown action 'nothing'",),
+        ),
+        (
+            "{from: draft, to: review, by: [manager], deadline: {working_days: 5}, opened_by: ask}",
+            ("a duty inside a stage",),
+        ),
+    ],
+)
+def test_a_wrong_opened_by_is_located_and_explained(answer: str, words: tuple[str, ...]) -> None:
+    text = with_duties(f"  ask: {{from: review, to: review, by: [manager]}}\n  answer: {answer}\n")
+    with pytest.raises(SchemeError) as info:
+        load_scheme_text(text, "broken.yaml")
+    [problem] = info.value.problems
+    assert problem.path == "actions.answer.opened_by"
+    assert all(w in problem.message for w in words), problem.message
+
+
+def test_an_opened_by_action_that_ends_elsewhere_is_refused() -> None:
+    text = with_duties(
+        "  ask: {from: review, to: draft, by: [manager]}\n"
+        "  answer: {from: review, to: review, by: [manager], deadline: {working_days: 5}, "
+        "opened_by: ask}\n"
+    )
+    with pytest.raises(SchemeError) as info:
+        load_scheme_text(text, "broken.yaml")
+    assert [p.message for p in info.value.problems] == [
+        "action 'ask' does not end in stage 'review'"
+    ]
+
+
 def test_a_yaml_syntax_error_is_located() -> None:
     problems = problems_of(VALID.replace("review: {owner: manager}", "review: {owner: manager"))
     assert len(problems) == 1

@@ -219,13 +219,15 @@ def create_app(
     trusted_proxies: Sequence[str] = (),
     clock: Clock = utc_now,
     https_only: bool = False,
+    web_url: str | None = None,
 ) -> Starlette:
     """The web interface over the database at `db_url`.
 
     `trusted_header` names the person only for requests from one of `trusted_proxies`,
     and is off unless both are given; the proxy must remove any copy a client sends.
+    `web_url` is the public address that messages link to.
     """
-    engine = Engine(Database(db_url))
+    engine = Engine(Database(db_url), web_url=web_url)
     web = Web(
         engine=engine,
         templates=templates(),

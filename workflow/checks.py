@@ -147,6 +147,9 @@ def check_scheme(data: Any) -> list[Finding]:
             out.append(
                 ((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}")
             )
+        opener = action.get("opened_by")
+        if isinstance(opener, str):
+            out.extend(_opener_findings(base, action, opener, _mapping(actions.get(opener))))
         if isinstance(target, str) and target in stages:
             for _, src in sources:
                 if src in edges:
@@ -182,6 +185,25 @@ def check_scheme(data: Any) -> list[Finding]:
         elif terminals and name not in finishing:
             out.append((("stages", name), f"no terminal stage can be reached from {name!r}"))
     return out
+
+
+def _opener_findings(
+    base: tuple[str | int, ...], duty: dict[str, Any], opener: str, spec: dict[str, Any]
+) -> list[Finding]:
+    """`opened_by` names an action that ends in the duty's stage, on a self-loop duty."""
+    at = (*base, "opened_by")
+    if not duty.get("deadline"):
+        return [(at, "opened_by needs a deadline: it says when the duty's clock starts")]
+    target = duty.get("to")
+    if target not in [s for _, s in _names(duty.get("from"))]:
+        return [(at, "opened_by is for a duty inside a stage (an action from its stage to it)")]
+    if not spec:
+        return [(at, f"unknown action {opener!r}")]
+    if spec.get("to") != target:
+        return [(at, f"action {opener!r} does not end in stage {target!r}")]
+    if spec.get("opened_by") is not None:
+        return [(at, f"action {opener!r} is itself opened by another; name the first one")]
+    return []
 
 
 def check_org(data: Any, scheme_roles: dict[str, str] | None = None) -> list[Finding]:

@@ -4,6 +4,7 @@ and their roles, and the municipality's own calendar overrides."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cached_property
@@ -16,6 +17,7 @@ from workflow.scheme import Identifier
 
 PERSON_ID = r"^[a-z][a-z0-9_.-]*$"
 PersonId = Annotated[str, Field(pattern=PERSON_ID, max_length=63)]
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class _Model(BaseModel):
@@ -62,6 +64,11 @@ class Municipality(_Model):
     name: Label
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
     root: Identifier
+    mail_from: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = Field(
+        default=None,
+        description="The sender of Shēma's messages (also the domain of their Message-IDs); "
+        "default shema@ the domain most of the staff's addresses use.",
+    )
 
 
 class Unit(_Model):
@@ -83,7 +90,7 @@ class Person(_Model):
     """A member of staff. Only the id enters history, so name and e-mail can be erased."""
 
     name: str = Field(min_length=1)
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = None
     lang: Annotated[str, Field(pattern=r"^(lv|en)$")] = "lv"
     roles: list[Assignment] = Field(default_factory=list)
     accounts: list[str] = Field(
@@ -111,6 +118,17 @@ class Organisation(_Model):
             if unit.parent in out:
                 out[unit.parent].append(uid)
         return out
+
+    @property
+    def sender(self) -> str:
+        """Who Shēma's messages come from: `mail_from`, else shema@ the staff's usual
+        domain (shema@localhost only for an organisation with no addresses at all)."""
+        if self.municipality.mail_from:
+            return self.municipality.mail_from
+        domains = Counter(
+            p.email.rsplit("@", 1)[1].lower() for p in self.people.values() if p.email
+        )
+        return f"shema@{domains.most_common(1)[0][0]}" if domains else "shema@localhost"
 
     def ancestors(self, unit: str) -> Iterator[str]:
         """The unit itself, then its parent, up to the root (cycle-safe)."""

@@ -131,6 +131,13 @@ class Action(_Model):
     requires: list[Identifier] = Field(default_factory=list)
     comment: Literal["required", "optional"] = "optional"
     deadline: Deadline | None = None
+    opened_by: Identifier | None = Field(
+        default=None,
+        description="For a duty done on request (a self-loop with a deadline): the "
+        "action whose taking starts its clock, e.g. recording a request for "
+        "clarification. Without it the duty is periodic: its clock starts on entering "
+        "the stage and again each time it is done.",
+    )
     notify: list[Identifier] = Field(default_factory=list)
     gates: list[Gate] = Field(
         default_factory=list,

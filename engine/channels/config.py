@@ -10,15 +10,13 @@ from engine.channels import Channel
 from engine.channels.email import FolderChannel, SmtpChannel
 from workflow.errors import EnvironmentProblem
 
-DEFAULT_SENDER = "shema@localhost"
-
 
 @dataclass
 class MailSettings:
     """Where messages go: SMTP, a folder of .eml files, both, or nowhere yet."""
 
     channels: list[Channel] = field(default_factory=list)
-    sender: str = DEFAULT_SENDER
+    sender: str | None = None  # SHEMA_MAIL_FROM; else the organisation file's sender
 
     @property
     def describe(self) -> str:
@@ -58,7 +56,22 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
     folder = env.get("SHEMA_MAIL_DIR")
     if folder:
         channels.append(FolderChannel(Path(folder)))
-    sender = env.get("SHEMA_MAIL_FROM") or DEFAULT_SENDER
-    if "@" not in sender:
+    sender = env.get("SHEMA_MAIL_FROM") or None
+    if sender is not None and "@" not in sender:
         raise EnvironmentProblem(f"SHEMA_MAIL_FROM {sender!r} is not an e-mail address")
     return MailSettings(channels, sender)
+
+
+def web_url(env: Mapping[str, str]) -> str | None:
+    """SHEMA_WEB_URL, the web interface's address that messages link to (else None)."""
+    from urllib.parse import urlsplit
+
+    url = (env.get("SHEMA_WEB_URL") or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise EnvironmentProblem(
+            f"SHEMA_WEB_URL {url!r} is not a web address (e.g. https://shema.example.lv)"
+        )
+    return url.rstrip("/")
