@@ -252,7 +252,12 @@ def idea_edit(
 @click.option(
     "--instrument", default=None, help="The project's instrument (default: the first candidate)."
 )
-@click.option("--scheme", "scheme_name", default=None, help="Scheme name (default: newest).")
+@click.option(
+    "--scheme",
+    "scheme_name",
+    default=None,
+    help="The scheme to follow (its newest version; needed when several are loaded).",
+)
 @expect_option
 @json_option
 @pass_settings
@@ -265,7 +270,7 @@ def idea_promote(
     expect_version: int | None,
     as_json: bool,
 ) -> None:
-    """Make the idea a project (in the newest scheme); prints the project's code."""
+    """Make the idea a project (in the newest version of its scheme); prints its code."""
     from engine.ideas import promote_idea
 
     done = promote_idea(

@@ -34,7 +34,12 @@ def project() -> None:
 @project.command("new")
 @click.option("--title", required=True)
 @click.option("--unit", required=True)
-@click.option("--scheme", "scheme_name", default=None, help="Scheme name (default: newest).")
+@click.option(
+    "--scheme",
+    "scheme_name",
+    default=None,
+    help="The scheme to follow (its newest version; needed when several are loaded).",
+)
 @click.option("--budget", default=None, help="Estimated cost, e.g. 125000.00")
 @click.option("--currency", default="EUR", show_default=True)
 @click.option("--instrument", "funding_instrument", default=None)
@@ -126,9 +131,30 @@ def project_list(
         echo_json([r.to_json() for r in rows])
         return
     table(
-        [(r.code, r.unit, r.stage, r.version, _due(r), r.holder, r.title) for r in rows],
-        ["code", "unit", "stage", "v", "due", "held by", "title"],
+        [
+            (
+                r.code,
+                r.unit,
+                f"{r.scheme} v{r.scheme_version}",
+                r.stage,
+                _due(r),
+                r.holder,
+                _marks(r),
+                r.title,
+            )
+            for r in rows
+        ],
+        ["code", "unit", "scheme", "stage", "due", "held by", "note", "title"],
     )
+
+
+def _marks(p: Any) -> str:
+    """What a list row must not hide: a hold stops the clock; an unstaffed stage means
+    its messages go to the coordinators."""
+    marks = ["ON HOLD"] if p.hold_since is not None else []
+    if p.unstaffed:
+        marks.append("UNSTAFFED")
+    return ", ".join(marks)
 
 
 def _due(p: Any) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workflow.errors import InputError
+from workflow.errors import InputError, ShemaError
 
 if TYPE_CHECKING:
     pass
@@ -157,34 +157,71 @@ def org() -> None:
     """Validate, show and load organisation files."""
 
 
-def _scheme_for_org(path: str | None) -> Any:
+def _schemes_for_org(s: Settings, paths: tuple[str, ...]) -> tuple[list[Any], str]:
+    """The schemes an organisation file is checked against, and how to say which: the
+    files given, else every scheme loaded in the database, else the shipped unified one."""
     from schemes import shipped
     from workflow.loader import load_scheme, load_scheme_text
 
-    if path:
-        return load_scheme(path)
-    return load_scheme_text(shipped("unified.yaml").read_text(encoding="utf-8"), "unified.yaml")
+    if paths:
+        return [load_scheme(p) for p in paths], ", ".join(paths)
+    loaded = _loaded_schemes(s)
+    if loaded:
+        names = ", ".join(f"{cs.name} v{cs.version}" for cs in loaded)
+        return [cs.scheme for cs in loaded], f"{names}, loaded in {s.engine().db.safe_url}"
+    text = shipped("unified.yaml").read_text(encoding="utf-8")
+    return [load_scheme_text(text, "unified.yaml")], "the shipped unified.yaml (no --scheme given)"
+
+
+def _loaded_schemes(s: Settings) -> list[Any]:
+    """The schemes loaded in the configured database; none when there is no usable one
+    (validating a file needs no database)."""
+    try:
+        engine = s.engine()
+        with engine.db.read() as conn:
+            return engine.loaded_schemes(conn)
+    except ShemaError:
+        return []
 
 
 @org.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--scheme",
-    "scheme_file",
+    "scheme_files",
     type=click.Path(dir_okay=False),
-    default=None,
-    help="Check role names against this scheme (default: the shipped unified one).",
+    multiple=True,
+    help="Check role names against this scheme file (repeat for several; default: the "
+    "schemes loaded in the database, else the shipped unified one).",
 )
-def org_validate(file: str, scheme_file: str | None) -> None:
-    """Check an organisation file; warn where a unit has nobody to receive its work."""
+@click.option("--verbose", "-v", is_flag=True, help="List every unit a warning is about.")
+@pass_settings
+def org_validate(s: Settings, file: str, scheme_files: tuple[str, ...], verbose: bool) -> None:
+    """Check an organisation file against the schemes it serves; warn where a unit has
+    nobody to receive its work."""
     from engine.loading import org_warnings
-    from workflow.loader import load_org
+    from workflow.loader import load_org_text, read_text
 
-    sch = _scheme_for_org(scheme_file)
-    loaded = load_org(file, sch)
-    for warning in org_warnings(loaded, sch):
-        click.echo(f"{file}: {warning.path}: warning: {warning.message}", err=True)
-    click.echo(f"{file}: ok ({len(loaded.units)} units, {len(loaded.people)} people)")
+    schemes, against = _schemes_for_org(s, scheme_files)
+    roles = {name: role.level.value for sch in schemes for name, role in sch.roles.items()}
+    loaded = load_org_text(read_text(file, "organisation"), file, roles=roles)
+    warnings = [w for sch in schemes for w in org_warnings(loaded, sch)]
+    unique = {(w.path, w.message): w for w in warnings}.values()
+    if verbose or len(unique) <= 3:
+        for warning in unique:
+            click.echo(f"{file}: {warning.path}: warning: {warning.message}", err=True)
+    else:
+        units = sorted({w.path.removeprefix("units.") for w in unique})
+        click.echo(
+            f"{file}: warning: {len(units)} units have nobody for one of their roles "
+            f"({', '.join(units[:3])} …): their messages go to the coordinators "
+            "(--verbose lists each)",
+            err=True,
+        )
+    click.echo(
+        f"{file}: ok ({len(loaded.units)} units, {len(loaded.people)} people); "
+        f"checked against {against}"
+    )
 
 
 @org.command("show")

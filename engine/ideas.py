@@ -254,9 +254,9 @@ def list_ideas(
 def _require_writer(
     engine: Engine, conn: Connection, org: OrgIndex, person: str, unit: str, what: str
 ) -> None:
-    """Refuse unless `person` acts for `unit` (by the newest scheme's role levels)."""
-    latest = engine.latest_scheme(conn)
-    if not org.acting_roles(person, unit, latest.levels, latest.version_id):
+    """Refuse unless `person` acts for `unit` (by the role levels of the loaded schemes)."""
+    key, levels = engine.role_levels(conn)
+    if not org.acting_roles(person, unit, levels, key):
         raise NotAllowed(
             f"{person} may not {what}: none of their roles covers unit {unit}",
             actor=person,
@@ -449,7 +449,8 @@ def promote_idea(
     expect_version: int | None = None,
     lang: str = "lv",
 ) -> Promotion:
-    """Make the idea a project in the initial stage of `scheme` (default: the newest):
+    """Make the idea a project in the initial stage of `scheme` (default: the only one
+    loaded; with several, it must be named):
     same title (unless `title`), unit and partners, the first candidate instrument
     (unless `instrument`), the estimated cost as the budget (lats converted to euro). The
     idea becomes promoted and the project records the idea as an ``idea_linked`` event.
@@ -480,6 +481,7 @@ def promote_idea(
                 idea=idea_id,
             )
         _require_writer(engine, conn, org, person, f.unit, f"promote idea #{idea_id}")
+        scheme = engine.scheme_for_new(conn, scheme).name  # refuses an ambiguous choice now
         chosen = instrument if instrument is not None else next(iter(f.instruments), None)
         if chosen is not None and catalogue.unknown([chosen], org.org):
             raise UsageError(f"unknown funding instrument {chosen!r}")

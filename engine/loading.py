@@ -57,17 +57,15 @@ def _require_coordinator(
     return actor
 
 
-def _latest_roles(conn: Connection, engine: Engine) -> dict[str, str] | None:
-    """Roles (name → level) of the newest version of every loaded scheme, or None."""
-    latest = select(func.max(scheme_versions.c.id)).group_by(scheme_versions.c.name)
-    ids = list(conn.execute(latest).scalars())
-    if not ids:
+def _latest_roles(
+    conn: Connection, engine: Engine, *, besides: str | None = None
+) -> dict[str, str] | None:
+    """Roles (name → level) of the newest version of every loaded scheme (but the one
+    named `besides`), or None when no scheme is loaded."""
+    schemes = [cs for cs in engine.loaded_schemes(conn) if cs.name != besides]
+    if not schemes and besides is None:
         return None
-    roles: dict[str, str] = {}
-    for vid in ids:
-        for name, role in engine.compiled(conn, vid).scheme.roles.items():
-            roles[name] = role.level.value
-    return roles
+    return {name: level.value for cs in schemes for name, level in cs.levels.items()}
 
 
 def load_scheme(
@@ -80,7 +78,8 @@ def load_scheme(
     with engine.db.write() as conn:
         org = engine.org_index(conn)  # raises when no organisation is loaded yet
         _require_coordinator(org, None, actor, "schemes")
-        _check_org_roles(org.org, scheme, source, file)
+        others = _latest_roles(conn, engine, besides=scheme.scheme) or {}
+        _check_org_roles(org.org, scheme, others, source, file)
         last = conn.execute(
             select(scheme_versions.c.version, scheme_versions.c.content_hash)
             .where(scheme_versions.c.name == scheme.scheme)
@@ -104,24 +103,41 @@ def load_scheme(
         return Loaded("scheme", scheme.scheme, version, created=True)
 
 
-def _check_org_roles(org: Organisation, scheme: Scheme, source: str, file: str) -> None:
-    known = set(scheme.all_roles)
+def _check_org_roles(
+    org: Organisation, scheme: Scheme, others: dict[str, str], source: str, file: str
+) -> None:
+    """Every role the organisation assigns is defined by this scheme or another loaded
+    one (each scheme may use a subset), and a role name means one level in all of them."""
+    known = set(scheme.all_roles) | set(others)
     missing = sorted(
         {(a.role, pid) for pid, p in org.people.items() for a in p.roles if a.role not in known}
     )
-    if missing:
-        src = read(source, file)
-        raise SchemeError(
-            [
-                src.problem(
-                    ("roles",),
-                    f"the organisation assigns role {role!r} (to {pid}), "
-                    "which this scheme does not define",
-                    key=True,
-                )
-                for role, pid in missing
-            ]
+    clashes = [
+        (name, others[name])
+        for name, role in scheme.roles.items()
+        if others.get(name, role.level.value) != role.level.value
+    ]
+    if not (missing or clashes):
+        return
+    src = read(source, file)
+    problems = [
+        src.problem(
+            ("roles",),
+            f"the organisation assigns role {role!r} (to {pid}), which neither this scheme "
+            "nor another loaded one defines",
+            key=True,
         )
+        for role, pid in missing
+    ]
+    problems += [
+        src.problem(
+            ("roles", name, "level"),
+            f"role {name!r} is {level} in another loaded scheme; a role means one level in "
+            "every scheme",
+        )
+        for name, level in clashes
+    ]
+    raise SchemeError(problems)
 
 
 def load_org(

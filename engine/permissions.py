@@ -74,6 +74,15 @@ class OrgIndex:
     def is_coordinator(self, person: str) -> bool:
         return any(role == COORDINATOR for role, _ in self.assignments.get(person, ()))
 
+    def staffed(self, role: str, unit: str, levels: dict[str, Level]) -> bool:
+        """Whether someone holds `role` for a project of `unit` (else its work falls to
+        the coordinators)."""
+        if role == COORDINATOR:
+            return bool(self.by_role.get(COORDINATOR))
+        if levels.get(role) is Level.central:
+            return bool(self.by_role.get(role))
+        return any(self.by_role_unit.get((role, where)) for where in self.ancestors.get(unit, ()))
+
     def recipients(self, role: str, unit: str, levels: dict[str, Level]) -> tuple[list[str], str]:
         """Who receives what is addressed to `role` for a project of `unit`, and why.
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, func, select
 
 from engine.machines import CompiledScheme, compile_scheme
 from engine.permissions import OrgIndex
@@ -30,7 +30,13 @@ from workflow.calendar import WorkingCalendar
 from workflow.errors import EnvironmentProblem, NotAllowed, NotFound, NotVisible, UsageError
 from workflow.labels import text
 from workflow.org import Organisation
-from workflow.scheme import COORDINATOR, Scheme
+from workflow.scheme import COORDINATOR, Level, Scheme
+
+_SIDES = {
+    "parish": {"lv": "pagasta puse", "en": "parish side"},
+    "central": {"lv": "centrālā administrācija", "en": "central administration"},
+}
+_WAITING = {"lv": "gaida apstiprinājumu", "en": "waiting for acknowledgement"}
 
 
 @dataclass
@@ -110,6 +116,36 @@ class Reader:
                 version_id, Organisation.model_validate_json(found.compiled), calendar
             )
         return self._org
+
+    def loaded_schemes(self, conn: Connection) -> list[CompiledScheme]:
+        """The newest version of every loaded scheme, by name."""
+        newest = select(func.max(scheme_versions.c.id)).group_by(scheme_versions.c.name)
+        found = [self.compiled(conn, vid) for vid in conn.execute(newest).scalars()]
+        return sorted(found, key=lambda cs: cs.name)
+
+    def role_levels(self, conn: Connection) -> tuple[int, dict[str, Level]]:
+        """Every role of every loaded scheme with its level (a role name means one level
+        in all of them), and a key that changes whenever a scheme is loaded: what decides
+        where a person acts outside any one project (ideas, the report, forms)."""
+        schemes = self.loaded_schemes(conn)
+        levels: dict[str, Level] = {}
+        for cs in schemes:
+            levels.update(cs.levels)
+        return -max((cs.version_id for cs in schemes), default=0), levels
+
+    def scheme_for_new(self, conn: Connection, name: str | None) -> CompiledScheme:
+        """The scheme a new project follows: the newest version of `name`; without a name,
+        the only loaded scheme (with several, the choice must be made)."""
+        if name is not None:
+            return self.latest_scheme(conn, name)
+        schemes = self.loaded_schemes(conn)
+        if len(schemes) > 1:
+            names = ", ".join(cs.name for cs in schemes)
+            raise UsageError(
+                f"several schemes are loaded ({names}): say which one the project follows",
+                schemes=[cs.name for cs in schemes],
+            )
+        return self.latest_scheme(conn)
 
     def latest_scheme(self, conn: Connection, name: str | None = None) -> CompiledScheme:
         """The newest version of scheme `name` (of the last loaded scheme when None)."""
@@ -215,13 +251,27 @@ class Reader:
                         c.checked_at if c else None,
                     )
                 )
+        holder_kind, holder_id = "nobody", None
         if handoff is not None:
-            holder, since = f"{handoff.to_level}: waiting for acknowledgement", handoff.sent_at
+            holder_kind, holder_id, since = "handoff", handoff.to_level, handoff.sent_at
+            side = _SIDES.get(handoff.to_level, {}).get(lang, handoff.to_level)
+            holder = f"{side}: {_WAITING[lang if lang in _WAITING else 'lv']}"
         else:
-            holder = (
-                row.responsible_id or (stage.owner and scheme.role_title(stage.owner, lang)) or "-"
-            )
             since = row.stage_entered_at
+            if row.responsible_id:
+                holder = holder_id = row.responsible_id
+                holder_kind = "person"
+            elif stage.owner:
+                holder_kind, holder_id = "role", stage.owner
+                holder = scheme.role_title(stage.owner, lang)
+            else:
+                holder = "-"
+        unstaffed = (
+            not stage.terminal
+            and row.responsible_id is None
+            and stage.owner is not None
+            and not org.staffed(stage.owner, row.unit_id, cs.levels)
+        )
         unit = org.org.units.get(row.unit_id)
         if "next_due" in row._fields:
             next_due = row.next_due
@@ -263,6 +313,9 @@ class Reader:
             version=row.version,
             responsible=row.responsible_id,
             holder=holder,
+            holder_kind=holder_kind,
+            holder_id=holder_id,
+            unstaffed=unstaffed,
             holder_since=since,
             handoff=handoff,
             hold_since=row.hold_since,

@@ -37,7 +37,7 @@ from engine.permissions import OrgIndex
 from engine.service import Engine
 from engine.views import _View
 from storage.queries import NEXT_DUE
-from storage.tables import history, projects
+from storage.tables import history, projects, scheme_versions
 from workflow import instruments as catalogue
 from workflow.errors import NotAllowed, NotFound, UsageError
 from workflow.labels import text
@@ -64,8 +64,9 @@ class Group(_View):
 
 @dataclass(frozen=True)
 class StageRow(_View):
-    """A stage: projects in it now, and the time finished visits to it took."""
+    """A stage of one scheme: projects in it now, and the time finished visits took."""
 
+    scheme: str
     key: str
     name: str
     projects: int
@@ -126,8 +127,8 @@ def portfolio(
     with engine.db.read() as conn:
         org = engine.org_index(conn)
         person = engine._person(org, actor)
-        latest = engine.latest_scheme(conn)
-        scope_units = _visible(org, person, latest.levels)
+        schemes = {cs.name: cs for cs in engine.loaded_schemes(conn)}
+        scope_units = _visible(org, person, engine.role_levels(conn)[1])
         cond: list[ColumnElement[bool]] = []
         if scope_units is not None:
             cond.append(projects.c.unit_id.in_(scope_units))
@@ -140,8 +141,8 @@ def portfolio(
         soon = cal.end_of(cal.add_working_days(cal.local_date(now), soon_days))
 
         versions = list(conn.execute(select(projects.c.scheme_version_id).distinct()).scalars())
-        schemes = [engine.compiled(conn, v).scheme for v in versions] or [latest.scheme]
-        terminal = sorted({s for sc in schemes for s, st in sc.stages.items() if st.terminal})
+        used = [engine.compiled(conn, v).scheme for v in versions]
+        terminal = sorted({s for sc in used for s, st in sc.stages.items() if st.terminal})
 
         due = NEXT_DUE.subquery()
         eur = case(
@@ -174,13 +175,26 @@ def portfolio(
             return list(conn.execute(stmt))
 
         by_unit_rows = grouped(projects.c.unit_id)
-        by_stage_rows = {r.key: r for r in grouped(projects.c.stage)}
         by_instrument_rows = grouped(projects.c.funding_instrument)
+        # Stages are per scheme: two schemes may both have an `idea` stage.
+        scheme_name = scheme_versions.c.name.label("scheme")
+        by_stage_rows = {
+            (r.scheme, r.key): r
+            for r in conn.execute(
+                select(scheme_name, projects.c.stage.label("key"), *measures)
+                .select_from(projects)
+                .join(scheme_versions, scheme_versions.c.id == projects.c.scheme_version_id)
+                .outerjoin(due, due.c.project_id == projects.c.id)
+                .where(where)
+                .group_by(scheme_versions.c.name, projects.c.stage)
+            )
+        }
 
         # Stage visits: each entry into a stage (creation, or a move to another stage)
         # ends at the project's next entry; ongoing visits have no end yet.
         entries = (
             select(
+                scheme_versions.c.name.label("scheme"),
                 history.c.to_stage.label("stage"),
                 history.c.at.label("entered"),
                 func.lead(history.c.at)
@@ -188,6 +202,7 @@ def portfolio(
                 .label("left"),
             )
             .join(projects, projects.c.id == history.c.project_id)
+            .join(scheme_versions, scheme_versions.c.id == projects.c.scheme_version_id)
             .where(
                 where,
                 history.c.kind.in_(("created", "advanced", "forced")),
@@ -197,16 +212,17 @@ def portfolio(
         )
         seconds = _seconds(conn, entries.c.entered, entries.c.left)
         timing = {
-            r.stage: r
+            (r.scheme, r.stage): r
             for r in conn.execute(
                 select(
+                    entries.c.scheme,
                     entries.c.stage,
                     func.count().label("visits"),
                     func.avg(seconds, type_=Float).label("avg_s"),
                     func.max(seconds, type_=Float).label("max_s"),
                 )
                 .where(entries.c.left.is_not(None))
-                .group_by(entries.c.stage)
+                .group_by(entries.c.scheme, entries.c.stage)
             )
         }
         totals_row = conn.execute(
@@ -244,19 +260,24 @@ def portfolio(
         ),
         key=lambda g: (g.key == NONE_KEY, -g.projects, g.key),
     )
-    order = list(latest.scheme.stages)
-    stages = sorted(
-        set(by_stage_rows) | set(timing),
-        key=lambda s: (order.index(s) if s in order else len(order), s),
-    )
+
+    def place(key: tuple[str, str]) -> tuple[str, int, str]:
+        """Schemes by name, then each scheme's stages in its newest version's order."""
+        name, stage = key
+        order = list(schemes[name].scheme.stages) if name in schemes else []
+        return name, order.index(stage) if stage in order else len(order), stage
+
     by_stage = []
-    for s in stages:
-        now_row, t = by_stage_rows.get(s), timing.get(s)
-        spec = latest.scheme.stages.get(s)
+    for key in sorted(set(by_stage_rows) | set(timing), key=place):
+        now_row, t = by_stage_rows.get(key), timing.get(key)
+        name, s = key
+        newest = schemes[name].scheme if name in schemes else None
+        spec = newest.stages.get(s) if newest else None
         by_stage.append(
             StageRow(
+                name,
                 s,
-                latest.scheme.stage_title(s, lang),
+                newest.stage_title(s, lang) if newest else s,
                 int(now_row.projects) if now_row else 0,
                 int(now_row.overdue or 0) if now_row else 0,
                 int(now_row.due_soon or 0) if now_row else 0,
@@ -289,6 +310,7 @@ def portfolio(
 
 CSV_HEADER = [
     "section",
+    "scheme",
     "key",
     "name",
     "projects",
@@ -316,17 +338,17 @@ def csv_rows(report: Portfolio) -> list[list[str]]:
     breakdown a row belongs to (by_unit, by_stage, by_instrument, total)."""
     rows: list[list[Any]] = []
     for g in report.by_unit:
-        rows.append(["by_unit", g.key, g.name, g.projects, g.active, g.overdue, g.due_soon,
-                     g.budget_eur, None, None, None, None])  # fmt: skip
+        rows.append(["by_unit", None, g.key, g.name, g.projects, g.active, g.overdue,
+                     g.due_soon, g.budget_eur, None, None, None, None])  # fmt: skip
     for s in report.by_stage:
-        rows.append(["by_stage", s.key, s.name, s.projects, None, s.overdue, s.due_soon, None,
-                     s.visits, s.avg_days, s.max_days, s.deadline])  # fmt: skip
+        rows.append(["by_stage", s.scheme, s.key, s.name, s.projects, None, s.overdue,
+                     s.due_soon, None, s.visits, s.avg_days, s.max_days, s.deadline])  # fmt: skip
     for g in report.by_instrument:
-        rows.append(["by_instrument", g.key, g.name, g.projects, g.active, g.overdue,
+        rows.append(["by_instrument", None, g.key, g.name, g.projects, g.active, g.overdue,
                      g.due_soon, g.budget_eur, None, None, None, None])  # fmt: skip
     t = report.totals
-    rows.append(["total", "total", "", t["projects"], t["active"], t["overdue"], t["due_soon"],
-                 t["budget_eur"], None, None, None, None])  # fmt: skip
+    rows.append(["total", None, "total", "", t["projects"], t["active"], t["overdue"],
+                 t["due_soon"], t["budget_eur"], None, None, None, None])  # fmt: skip
     return [[_cell(c) for c in row] for row in rows]
 
 
@@ -395,9 +417,10 @@ def format_text(report: Portfolio, lang: str = "lv") -> str:
     ]
     lines += _table(group_rows, ["unit", *t["cols"], ""])
     lines += ["", t["stage"]]
+    several = len({s.scheme for s in report.by_stage}) > 1
     stage_rows = [
-        (s.key, s.projects, s.overdue, s.due_soon, s.visits, s.avg_days, s.max_days,
-         s.deadline, s.name)
+        ((f"{s.scheme}: " if several else "") + s.key, s.projects, s.overdue, s.due_soon,
+         s.visits, s.avg_days, s.max_days, s.deadline, s.name)
         for s in report.by_stage
     ]  # fmt: skip
     lines += _table(stage_rows, ["stage", *t["stage_cols"], ""])

@@ -757,7 +757,7 @@ class Engine(Reader):
         with self.db.write() as conn:
             org = self.org_index(conn)
             person = self._person(org, actor)
-            cs = self.latest_scheme(conn, scheme)
+            cs = self.scheme_for_new(conn, scheme)
             if unit not in org.org.units:
                 raise NotFound(f"no unit {unit!r}", unit=unit)
             roles = org.acting_roles(person, unit, cs.levels, cs.version_id)

@@ -78,7 +78,10 @@ class ProjectView(_View):
     stage_entered_at: dt.datetime
     version: int
     responsible: str | None
-    holder: str
+    holder: str  # for display: a person id, a role's title, or a waiting handoff
+    holder_kind: str  # person | role | handoff | nobody
+    holder_id: str | None  # the person, the role, or the receiving level (parish|central)
+    unstaffed: bool  # nobody holds the stage owner's role for the unit: coordinators receive
     holder_since: dt.datetime
     handoff: Handoff | None
     hold_since: dt.datetime | None

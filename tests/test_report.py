@@ -284,7 +284,8 @@ def test_report_csv_to_a_file_reads_back_with_utf_8_sig(
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == CSV_HEADER
-    assert any(r[2] == "Eiropas Reģionālās attīstības fonds (ERAF)" for r in rows)
+    name = CSV_HEADER.index("name")
+    assert any(r[name] == "Eiropas Reģionālās attīstības fonds (ERAF)" for r in rows)
 
 
 def test_report_json_and_table(shema: Any, portfolio_codes: dict[str, str]) -> None:

@@ -38,6 +38,7 @@ async def idea_list(web: Web, request: Request, ctx: Ctx) -> Response:
         lang=ctx.lang,
     )
     units = await web.run(_my_units, web.engine, ctx.person, ctx.lang)
+    schemes = await web.run(_schemes, web.engine, ctx.lang)
     return web.render(
         request,
         "ideas.html",
@@ -48,19 +49,27 @@ async def idea_list(web: Web, request: Request, ctx: Ctx) -> Response:
             "statuses": [(s.value, STATUS_TITLES[s].get(ctx.lang, s.value)) for s in IdeaStatus],
             "priorities": [(p.value, PRIORITY_TITLES[p].get(ctx.lang, p.value)) for p in Priority],
             "my_units": units,
+            "schemes": schemes,
         },
         ctx=ctx,
     )
 
 
+def _schemes(engine: Engine, lang: str) -> list[tuple[str, str]]:
+    with engine.db.read() as conn:
+        return [
+            (cs.name, text(cs.scheme.title, lang, cs.name)) for cs in engine.loaded_schemes(conn)
+        ]
+
+
 def _my_units(engine: Engine, person: str, lang: str) -> list[tuple[str, str]]:
     with engine.db.read() as conn:
         org = engine.org_index(conn)
-        cs = engine.latest_scheme(conn)
+        key, levels = engine.role_levels(conn)
     return [
         (u, text(spec.name, lang, u))
         for u, spec in org.org.units.items()
-        if org.acting_roles(person, u, cs.levels, cs.version_id)
+        if org.acting_roles(person, u, levels, key)
     ]
 
 
@@ -100,6 +109,7 @@ async def idea_promote(web: Web, request: Request, ctx: Ctx) -> Response:
         request.path_params["idea"],
         actor=ctx.person,
         now=web.now(),
+        scheme=ctx.field("scheme") or None,
         expect_version=version_field(ctx),
         lang=ctx.lang,
     )

@@ -29,6 +29,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "code": ("Kods", "Code"),
     "title": ("Nosaukums", "Title"),
     "unit": ("Struktūrvienība", "Unit"),
+    "scheme": ("Shēma", "Scheme"),
     "stage": ("Posms", "Stage"),
     "holder": ("Atbildīgais", "Held by"),
     "deadline": ("Termiņš", "Deadline"),

@@ -31,15 +31,28 @@ def due_soon(p: ProjectView) -> bool:
 
 
 def _choices(engine: Engine, person: str, lang: str) -> dict[str, Any]:
-    """Units (all, and those `person` acts for) and stages of the newest scheme, for forms."""
+    """Units (all, and those `person` acts for), the loaded schemes and their stages, for
+    forms (a stage is named with its scheme when several are loaded)."""
     with engine.db.read() as conn:
         org = engine.org_index(conn)
-        cs = engine.latest_scheme(conn)
+        key, levels = engine.role_levels(conn)
+        schemes = engine.loaded_schemes(conn)
     units = [(u, text(spec.name, lang, u)) for u, spec in org.org.units.items()]
-    mine = [(u, n) for u, n in units if org.acting_roles(person, u, cs.levels, cs.version_id)]
-    stages = [(s, cs.scheme.stage_title(s, lang)) for s in cs.scheme.stages]
+    mine = [(u, n) for u, n in units if org.acting_roles(person, u, levels, key)]
+    several = len(schemes) > 1
+    stages: dict[str, str] = {}
+    for cs in schemes:
+        prefix = f"{text(cs.scheme.title, lang, cs.name)}: " if several else ""
+        for s in cs.scheme.stages:
+            stages.setdefault(s, prefix + cs.scheme.stage_title(s, lang))
     names = {pid: p.name or pid for pid, p in org.org.people.items()}
-    return {"units": units, "my_units": mine, "stages": stages, "names": names}
+    return {
+        "units": units,
+        "my_units": mine,
+        "stages": list(stages.items()),
+        "schemes": [(cs.name, text(cs.scheme.title, lang, cs.name)) for cs in schemes],
+        "names": names,
+    }
 
 
 async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
@@ -87,6 +100,7 @@ async def project_new(web: Web, request: Request, ctx: Ctx) -> Response:
         web.engine.create_project,
         title=ctx.field("title"),
         unit=ctx.field("unit"),
+        scheme=ctx.field("scheme") or None,
         actor=ctx.person,
         now=web.now(),
     )
