@@ -95,6 +95,9 @@ def jobs_run(s: Settings, sweep_every: int, dispatch_every: int) -> None:
     from engine.jobs import run_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Shēma's own lines say what each pass did; the scheduler's "Running job …" lines
+    # would only repeat them. Its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     mail = mail_from_env()
     click.echo(f"shema jobs: {s.engine().db.safe_url}; mail: {mail.describe}")
     run_forever(s.engine(), mail, now, sweep_seconds=sweep_every, dispatch_seconds=dispatch_every)

@@ -225,13 +225,13 @@ def project_actions(s: Settings, code: str, as_json: bool) -> None:
             (
                 a.action,
                 a.to,
-                "handoff" if a.handoff else "",
-                "comment" if a.comment == "required" else "",
+                "yes" if a.handoff else "",
+                "required" if a.comment == "required" else "",
                 "ready" if a.ready else "; ".join(a.blocked_by),
             )
             for a in actions
         ],
-        ["action", "to", "", "", "state"],
+        ["action", "to", "handoff", "comment", "state"],
     )
 
 
@@ -331,9 +331,43 @@ def project_history(s: Settings, code: str, as_json: bool) -> None:
                 e.actor or "-",
                 e.kind,
                 e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
+                _details(e.kind, e.data),
                 (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""),
             )
             for e in events
         ],
-        ["#", "when", "who", "what", "", "comment"],
+        ["#", "when", "who", "what", "action", "details", "comment"],
     )
+
+
+def _details(kind: str, data: dict[str, Any]) -> str:
+    """What the event's data says, in a few words (the JSON has all of it)."""
+    if kind in ("checked", "unchecked"):
+        return str(data.get("item", ""))
+    if kind == "escalated":
+        n = str(data.get("step", "")).removeprefix("escalation")
+        step = f"step {int(n) + 1}" if n.isdigit() else n
+        duty = f" ({data['action']})" if data.get("action") else ""
+        return f"{data.get('deadline')}{duty} {step} to {data.get('role')}: " + ", ".join(
+            data.get("recipients", [])
+        )
+    if kind == "assigned":
+        return f"{data.get('previous') or '-'} -> {data.get('person')}"
+    if kind in ("acknowledged", "resumed"):
+        seconds = data.get("waited_seconds", data.get("held_seconds", 0))
+        return (
+            f"after {seconds / 3600:.0f} h" if seconds < 172_800 else f"after {seconds // 86_400} d"
+        )
+    if kind in ("risk_added", "risk_updated"):
+        changes = ", ".join(sorted(data.get("changes", {})))
+        return f"R{data.get('risk')}" + (f": {changes}" if changes else "")
+    if kind == "cba_set":
+        return f"NPV {data.get('npv')} {data.get('currency')}, BCR {data.get('bcr') or '-'}"
+    if kind == "idea_linked":
+        return f"idea #{data.get('idea')}"
+    handoff = data.get("handoff")
+    if isinstance(handoff, dict):
+        return f"handoff {handoff.get('from')} -> {handoff.get('to')}: " + ", ".join(
+            handoff.get("receivers", [])
+        )
+    return ""

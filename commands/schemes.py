@@ -70,13 +70,13 @@ def scheme_show(s: Settings, file: str, as_json: bool) -> None:
                 st["stage"],
                 st["owner"] or "-",
                 ", ".join(st["participants"]),
-                st["deadline"] or "",
-                "terminal" if st["terminal"] else "",
+                st["deadline_text"] or "",
+                "yes" if st["terminal"] else "",
                 st["title"],
             )
             for st in data["stages"]
         ],
-        ["stage", "owner", "participants", "deadline", "", "title"],
+        ["stage", "owner", "participants", "deadline", "terminal", "title"],
     )
     click.echo("\nActions")
     table(
@@ -86,13 +86,13 @@ def scheme_show(s: Settings, file: str, as_json: bool) -> None:
                 ", ".join(a["from"]),
                 a["to"],
                 ", ".join(a["by"]),
-                "handoff" if a["handoff"] else "",
-                "comment" if a["comment"] == "required" else "",
+                "yes" if a["handoff"] else "",
+                "required" if a["comment"] == "required" else "",
                 ", ".join([*a["requires"], *(f"[{g}]" for g in a["gates"])]),
             )
             for a in data["actions"]
         ],
-        ["action", "from", "to", "by", "", "", "requires [gates]"],
+        ["action", "from", "to", "by", "handoff", "comment", "requires [gates]"],
     )
 
 

@@ -618,3 +618,83 @@ def test_the_demo_refuses_a_non_empty_folder_it_did_not_create(tmp_path: Path) -
     assert "not empty" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+# -- output that shows what happened ------------------------------------------------------
+
+
+def table_header(output: str) -> list[str]:
+    """The column names of a plain-text table (the line above the dashes)."""
+    lines = output.splitlines()
+    rule = next(i for i, line in enumerate(lines) if set(line.replace(" ", "")) == {"-"})
+    return lines[rule - 1].split()
+
+
+def test_history_rows_name_the_checked_item_and_the_handoff_receivers(
+    loaded: Shema, submitted: str
+) -> None:
+    out = loaded("project", "history", submitted, who=SPECIALIST)
+    assert out.exit_code == 0, out.stderr
+    assert table_header(out.output) == ["#", "when", "who", "what", "action", "details", "comment"]
+    checked = [line for line in out.output.splitlines() if " checked " in line]
+    assert [line.split()[-1] for line in checked] == ["problem_statement", "estimated_cost"]
+    advanced = next(line for line in out.output.splitlines() if "submit_idea" in line)
+    assert "handoff parish -> central: " in advanced and MANAGER in advanced
+
+
+def test_history_rows_name_an_escalation_s_recipients(loaded: Shema) -> None:
+    code = new_project(loaded)
+    assert loaded("jobs", "sweep", "--now", "2026-12-31T12:00").exit_code == 0
+    out = loaded("project", "history", code, who=COORDINATOR)
+    escalated = [line for line in out.output.splitlines() if " escalated " in line]
+    assert escalated and "step 1 to parish_head: " in escalated[0]
+
+
+def test_the_actions_table_names_every_column(loaded: Shema) -> None:
+    code = new_project(loaded)
+    out = loaded("project", "actions", code, who=SPECIALIST)
+    assert table_header(out.output) == ["action", "to", "handoff", "comment", "state"]
+
+
+def test_scheme_show_json_gives_deadlines_as_data() -> None:
+    result = CliRunner().invoke(cli.main, ["scheme", "show", str(SCHEME_FILE), "--json"])
+    shown = json.loads(result.output)
+    stages = {s["stage"]: s for s in shown["stages"]}
+    assert stages["evaluation"]["deadline"] == {"calendar_days": 92}
+    assert stages["submission"]["deadline"] == {"before": "call_deadline", "working_days": 2}
+    assert stages["idea"]["escalation"][0] == {"after": {"working_days": 1}, "to": "parish_head"}
+    actions = {a["action"]: a for a in shown["actions"]}
+    assert actions["answer_clarifications"]["deadline"] == {"working_days": 5}
+    assert actions["answer_clarifications"]["opened_by"] == "request_clarifications"
+
+
+def test_jobs_run_prints_its_own_lines_and_not_the_scheduler_s(
+    loaded: Shema, database_url: str, tmp_path: Path
+) -> None:
+    import selectors
+
+    script = Path(sys.executable).with_name("shema")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHEMA_")}
+    env["SHEMA_DB"] = database_url
+    process = subprocess.Popen(
+        [str(script), "jobs", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    try:
+        while not any("shema.jobs sweep:" in line for line in lines):
+            assert selector.select(timeout=60), "no sweep line within a minute:\n" + "".join(lines)
+            line = process.stdout.readline()
+            assert line, "jobs run ended:\n" + "".join(lines)
+            lines.append(line)
+    finally:
+        process.kill()
+        process.wait()
+    assert not [line for line in lines if "apscheduler" in line], "".join(lines)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.labels import text
-from workflow.scheme import Scheme
+from workflow.scheme import Duration, Scheme
+
+
+def _span(duration: Duration | None) -> dict[str, Any] | None:
+    """A deadline or span as data: {"working_days": 10}, {"calendar_days": 92}, or
+    {"before": "call_deadline", "working_days": 2}."""
+    return duration.model_dump(exclude_none=True) if duration is not None else None
 
 
 def summary(scheme: Scheme, lang: str = "lv") -> dict[str, Any]:
@@ -25,11 +31,10 @@ def summary(scheme: Scheme, lang: str = "lv") -> dict[str, Any]:
                 "owner": st.owner,
                 "level": lvl.value if (lvl := scheme.level_of_stage(name)) else None,
                 "participants": list(st.participants),
-                "deadline": st.deadline.describe(lang) if st.deadline else None,
-                "reminders": [r.before.describe(lang) for r in st.reminders],
-                "escalation": [
-                    {"after": e.after.describe(lang), "to": e.to} for e in st.escalation
-                ],
+                "deadline": _span(st.deadline),
+                "deadline_text": st.deadline.describe(lang) if st.deadline else None,
+                "reminders": [{"before": _span(r.before)} for r in st.reminders],
+                "escalation": [{"after": _span(e.after), "to": e.to} for e in st.escalation],
                 "checklist": list(st.checklist),
                 "terminal": st.terminal,
             }
@@ -46,6 +51,9 @@ def summary(scheme: Scheme, lang: str = "lv") -> dict[str, Any]:
                 "comment": a.comment,
                 "handoff": scheme.is_handoff(name),
                 "gates": list(a.gates),
+                "deadline": _span(a.deadline),
+                "opened_by": a.opened_by,
+                "notify": list(a.notify),
             }
             for name, a in scheme.actions.items()
         ],
