@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -51,6 +51,10 @@ def status(s: Settings, as_json: bool) -> None:
         echo_json(data)
     else:
         for key, value in data.items():
+            if key == "failed_messages":
+                for m in value:
+                    click.echo(f"failed message {m['id']} to {m['to']}: {m['error']}")
+                continue
             click.echo(f"{key}: {value}")
     if not data.get("initialised"):
         sys.exit(3)
@@ -65,24 +69,102 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="FILE|DIGEST",
+    help="Also check against an anchor (`shema audit anchor`): its file names any project "
+    "whose history is now shorter or different; a digest alone passes only an unchanged "
+    "database. Both together: the file must have that digest.",
+)
 @json_option
 @pass_settings
-def audit_verify(s: Settings, as_json: bool) -> None:
-    """Recompute every project's hash chain; exit 1 naming the first broken event."""
+def audit_verify(s: Settings, anchors: tuple[str, ...], as_json: bool) -> None:
+    """Recompute every project's hash chain and replay it against the project's rows,
+    checklist, risks and cost-benefit data; check role assignments against the
+    organisation; exit 1 naming every problem."""
     from engine.audit import verify
 
-    report = verify(s.engine().db)
+    anchor = _anchor(anchors)
+    report = verify(s.engine().db, anchor=anchor)
     if as_json:
         echo_json(report.to_json())
     for b in report.broken:
-        click.echo(f"BROKEN {b['project']} event #{b['event']}: {b['reason']}", err=True)
+        if b["project"] is not None or b["project_id"] is not None:
+            where = f"{b['project'] or '#' + str(b['project_id'])}"
+            where += f" event #{b['event']}" if b["event"] is not None else ""
+        else:
+            where = b["where"]
+        click.echo(f"BROKEN {where}: {b['reason']}", err=True)
     if not as_json:
-        click.echo(
+        line = (
             f"{report.projects} projects, {report.events} events: "
             f"{'ok' if report.ok else f'{len(report.broken)} broken'}"
         )
+        if report.anchor is not None:
+            taken = report.anchor["taken_at"] or "digest only"
+            line += f"; anchor {report.anchor['digest'][:12]}… ({taken})"
+        if report.partial:
+            line += (
+                f"; {report.partial} projects have older events that do not record "
+                f"{', '.join(report.not_checkable)}: not checked"
+            )
+        click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+def _anchor(values: tuple[str, ...]) -> Any:
+    """The anchor of `--anchor FILE|DIGEST` (at most one of each), or None."""
+    from engine.audit import DIGEST, Anchor, digest_anchor, read_anchor
+    from workflow.errors import UsageError
+
+    files = [v for v in values if Path(v).is_file()]
+    digests = [v.strip().lower() for v in values if v not in files]
+    if len(files) > 1 or len(digests) > 1:
+        raise UsageError("give at most one anchor file and one anchor digest")
+    for d in digests:
+        if not DIGEST.match(d):
+            raise UsageError(f"--anchor {d}: no such file, and not a 64-hex-digit digest")
+    if not files:
+        return digest_anchor(digests[0]) if digests else None
+    anchor: Anchor = read_anchor(Path(files[0]).read_text(encoding="utf-8"), files[0])
+    if digests and digests[0] != anchor.digest:
+        raise UsageError(
+            f"the anchor file {files[0]} has digest {anchor.digest}, not {digests[0]}: "
+            "it is not the anchor you noted"
+        )
+    return anchor
+
+
+@audit.command("anchor")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the anchor file (JSON: every project's head, the version hashes, the digest).",
+)
+@json_option
+@pass_settings
+def audit_anchor(s: Settings, output: str | None, as_json: bool) -> None:
+    """Print one digest over every project's history head and every organisation and
+    scheme version hash; keep it (and the file of -o) outside the database for
+    `audit verify --anchor`."""
+    from engine.audit import dump_anchor, take_anchor
+
+    doc = take_anchor(s.engine().db, now())
+    if output:
+        Path(output).write_text(dump_anchor(doc), encoding="utf-8")
+    if as_json:
+        echo_json(doc)
+    else:
+        click.echo(
+            f"{doc['digest']}  {doc['count']} projects, {len(doc['org_versions'])} organisation "
+            f"and {len(doc['scheme_versions'])} scheme versions, {doc['taken_at']}"
+            + (f" (written to {output})" if output else "")
+        )
 
 
 # -- demo --------------------------------------------------------------------------

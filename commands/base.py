@@ -67,6 +67,17 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _refuse_undecodable(ctx: click.Context) -> None:
+    """Arguments that were not valid UTF-8 (Python keeps their bytes as lone surrogates)
+    are refused before anything runs: they could be stored nowhere."""
+    words = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    words += [v for v in ctx.params.values() if isinstance(v, str)]
+    for word in words:
+        if any("\udc80" <= c <= "\udcff" for c in word):
+            shown = word.encode("utf-8", "surrogateescape")[:40]
+            fail(f"an argument is not UTF-8 text: {shown!r}; check the terminal's encoding", 2)
+
+
 def fail(message: str, code: int) -> NoReturn:
     click.echo(f"shema: {message}", err=True)
     sys.exit(code)
@@ -76,6 +87,8 @@ class ShemaGroup(click.Group):
     """Maps every error to one line on stderr and an exit code, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if ctx.parent is None:
+            _refuse_undecodable(ctx)
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -141,10 +154,18 @@ def emit(content: str, output: str | None) -> None:
     """`content` as UTF-8 to the file `output`, or to stdout when None or '-'."""
     data = content.encode("utf-8")
     if output and output != "-":
-        Path(output).write_bytes(data)
+        write_file(output, data)
         click.echo(f"wrote {output}")
     else:
         click.echo(data, nl=False)  # bytes go to the binary stream as they are
+
+
+def write_file(output: str, data: bytes) -> None:
+    """Write an output file, or an EnvironmentProblem (exit 3) saying why it cannot be."""
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def mail_from_env() -> Any:

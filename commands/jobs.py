@@ -77,6 +77,9 @@ def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
 
 
 def _aware(at: dt.datetime) -> dt.datetime:
+    from workflow import domains
+
+    domains.moment("--now time", at)  # before any conversion can overflow
     if at.tzinfo is not None:
         return at.astimezone(dt.UTC)
     from zoneinfo import ZoneInfo
@@ -85,8 +88,20 @@ def _aware(at: dt.datetime) -> dt.datetime:
 
 
 @jobs.command("run")
-@click.option("--sweep-every", default=300, show_default=True, help="Seconds between sweeps.")
-@click.option("--dispatch-every", default=60, show_default=True, help="Seconds between deliveries.")
+@click.option(
+    "--sweep-every",
+    type=click.IntRange(10, 86_400),
+    default=300,
+    show_default=True,
+    help="Seconds between sweeps (10 to 86400).",
+)
+@click.option(
+    "--dispatch-every",
+    type=click.IntRange(10, 86_400),
+    default=60,
+    show_default=True,
+    help="Seconds between deliveries (10 to 86400).",
+)
 @pass_settings
 def jobs_run(s: Settings, sweep_every: int, dispatch_every: int) -> None:
     """Run the scheduler until interrupted (first pass at once, catching up downtime)."""

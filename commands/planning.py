@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -39,8 +38,8 @@ def _risk_number(value: str) -> int:
     from workflow.errors import UsageError
 
     raw = value.strip().upper().removeprefix("R")
-    if not raw.isdigit():
-        raise UsageError(f"{value!r} is not a risk number (e.g. R2 or 2)")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise UsageError(f"{value[:40]!r} is not a risk number (e.g. R2 or 2)")
     return int(raw)
 
 
@@ -197,10 +196,9 @@ def project_cba_set(
 
     flows: list[YearFlow] = []
     if flows_file:
-        try:
-            flows += parse_flows_csv(Path(flows_file).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {flows_file}: {exc}") from None
+        from workflow.loader import read_small_text
+
+        flows += parse_flows_csv(read_small_text(flows_file, "file of yearly flows"))
     for year, cost, benefit in years:
         try:
             flows.append(YearFlow(int(year), Money.parse(cost).amount, Money.parse(benefit).amount))

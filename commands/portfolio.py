@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,6 +21,7 @@ from commands.base import (
     now,
     pass_settings,
     table,
+    write_file,
 )
 from workflow.errors import UsageError
 
@@ -97,7 +97,9 @@ def _calendar(s: Settings) -> Any:
 @pass_settings
 def calendar_show(s: Settings, year: int, as_json: bool) -> None:
     """Days off on weekdays and working days on weekends in YEAR."""
-    entries = _calendar(s).entries(year, s.lang)
+    from workflow import domains
+
+    entries = _calendar(s).entries(domains.year("year", year), s.lang)
     if as_json:
         echo_json(
             [
@@ -123,18 +125,14 @@ def calendar_show(s: Settings, year: int, as_json: bool) -> None:
 def calendar_add_days(s: Settings, start: dt.datetime, n: int, calendar_days: bool) -> None:
     """Print the date N working days (or calendar days) after START, ISO; a negative N
     counts back (write `--` before it: add-days -- 2027-02-26 -5)."""
-    from pydantic import ValidationError
-
+    from workflow import domains
     from workflow.scheme import Duration
 
     cal = _calendar(s)
-    day = start.date()
-    try:
-        days = abs(n)
-        span = Duration(calendar_days=days) if calendar_days else Duration(working_days=days)
-        result = cal.add(day, span, sign=-1 if n < 0 else 1)
-    except (ValidationError, OverflowError):
-        raise UsageError(f"cannot move {day.isoformat()} by {n} days: out of range") from None
+    day = domains.date("date", start.date())
+    days = abs(domains.days("number of days", n))
+    span = Duration(calendar_days=days) if calendar_days else Duration(working_days=days)
+    result = domains.date("resulting date", cal.add(day, span, sign=-1 if n < 0 else 1))
     click.echo(result.isoformat())
 
 
@@ -151,7 +149,6 @@ def calendar_export(
 ) -> None:
     """Upcoming deadlines as an iCalendar file for calendar programs."""
     from engine.ical import to_ics, upcoming
-    from workflow.errors import UsageError
 
     if person and unit:
         raise UsageError("give --person or --unit, not both")
@@ -162,7 +159,7 @@ def calendar_export(
     if output == "-":
         click.echo(data, nl=False)
         return
-    Path(output).write_bytes(data)
+    write_file(output, data)
     if as_json:
         echo_json({"file": output, "events": [e.to_json() for e in events]})
     else:

@@ -348,9 +348,12 @@ def _details(kind: str, data: dict[str, Any]) -> str:
         n = str(data.get("step", "")).removeprefix("escalation")
         step = f"step {int(n) + 1}" if n.isdigit() else n
         duty = f" ({data['action']})" if data.get("action") else ""
-        return f"{data.get('deadline')}{duty} {step} to {data.get('role')}: " + ", ".join(
-            data.get("recipients", [])
-        )
+        skipped = [
+            f"step {int(s.removeprefix('escalation')) + 1}" for s in data.get("caught_up", [])
+        ]
+        note = f" (caught up: {', '.join(skipped)})" if skipped else ""
+        recipients = ", ".join(data.get("recipients", []))
+        return f"{data.get('deadline')}{duty} {step} to {data.get('role')}: {recipients}{note}"
     if kind == "assigned":
         return f"{data.get('previous') or '-'} -> {data.get('person')}"
     if kind in ("acknowledged", "resumed"):

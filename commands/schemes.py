@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +19,7 @@ from commands.base import (
     now,
     pass_settings,
     table,
+    write_file,
 )
 
 # -- scheme ------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def scheme_diagram(s: Settings, file: str, fmt: str, output: str | None) -> None
     loaded = load_scheme(file)
     out = diagram.mermaid(loaded, s.lang) if fmt == "mermaid" else diagram.dot(loaded, s.lang)
     if output:
-        Path(output).write_text(out, encoding="utf-8")
+        write_file(output, out.encode("utf-8"))
         click.echo(f"wrote {output}")
     else:
         click.echo(out, nl=False)

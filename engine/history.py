@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 GENESIS = "0" * 64
@@ -85,3 +86,17 @@ def verify_chain(
 def dumps(value: Any) -> str:
     """Canonical JSON for the JSON columns (stable, so hashes are reproducible)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _cents(value: Any) -> str:
+    # `+ 0` turns -0.00 into 0.00, as the database would give it back.
+    return str(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) + 0)
+
+
+def flows_digest(flows: Iterable[tuple[int, Any, Any]]) -> str:
+    """SHA-256 of a cost-benefit analysis's yearly flows (year, cost, benefit), in year
+    order and to the cent: what a `cba_set` event records of the `cba_years` rows, so
+    `audit verify` can recompute it from the table."""
+    lines = sorted((int(y), _cents(c), _cents(b)) for y, c, b in flows)
+    payload = "".join(f"{y} {c} {b}\n" for y, c, b in lines)
+    return hashlib.sha256(payload.encode()).hexdigest()

@@ -24,6 +24,7 @@ from engine.service import Change, Engine, Outcome
 from engine.views import _View
 from storage import queries as q
 from storage.tables import ideas, projects
+from workflow import domains
 from workflow import instruments as catalogue
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
 from workflow.ideas import (
@@ -165,9 +166,9 @@ def parse_ref(ref: str | int) -> int:
     raw = str(ref).strip().lstrip("#")
     if raw[:2].upper() == "I-":
         raw = raw[2:]
-    if not raw.isdigit():
-        raise UsageError(f"{ref!r} is not an idea number (e.g. 12)")
-    return int(raw)
+    if not raw.isdigit() or len(raw) > 12:
+        raise UsageError(f"{str(ref)[:40]!r} is not an idea number (e.g. 12)")
+    return domains.number("idea", int(raw))
 
 
 def _row(conn: Connection, idea_id: int) -> Row[Any]:

@@ -67,7 +67,9 @@ def run_once(
     started = time.monotonic()
     swept = sweep(engine, now)
     digest.compose(engine, now)
-    sent = dispatch(engine.db, mail.channels, now, sender=sender(engine, mail))
+    sent = dispatch(
+        engine.db, mail.channels, now, sender=sender(engine, mail), retry_for=mail.retry_for
+    )
     finished = now + dt.timedelta(seconds=time.monotonic() - started)
     record_run(
         engine,
@@ -101,7 +103,13 @@ def run_forever(
 
     def dispatch_job() -> None:
         try:
-            sent = dispatch(engine.db, mail.channels, clock(), sender=sender(engine, mail))
+            sent = dispatch(
+                engine.db,
+                mail.channels,
+                clock(),
+                sender=sender(engine, mail),
+                retry_for=mail.retry_for,
+            )
             if sent.sent or sent.retried or sent.failed:
                 log.info("dispatch: %s", sent.to_json())
         except Exception:

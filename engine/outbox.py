@@ -4,7 +4,11 @@ Rows are claimed with a lease in a short transaction, sent *outside* any transac
 mail outage never blocks an advance), then marked sent. A process that dies between the
 server accepting a message and marking it sent leaves the lease to expire; the row is
 sent again with the same Message-ID, which mail systems drop as a duplicate. Failures
-are retried with exponential backoff and end as `failed` after a limit.
+are retried with exponential backoff (1, 2, 4 … minutes, at most 6 hours) for at least
+a day from the first failure (`retry_for`), then end as `failed`. A message that can
+never be sent (it cannot be built: an address or name a header cannot carry; or the
+server refuses it for good) is `failed` at once with the reason, and the rest of the
+batch goes on: one bad row never stops the others.
 
 A notice is sent only while its reason holds: a reminder, overdue notice, escalation or
 handoff whose deadline has closed meanwhile (the work was done, the handoff
@@ -15,6 +19,7 @@ never sent late. Notices of something that happened (`notify`) stay true and are
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 from collections.abc import Sequence
@@ -28,8 +33,9 @@ from engine.failpoints import failpoint
 from storage.database import Database
 from storage.tables import deadlines, outbox, people, projects
 
+log = logging.getLogger("shema.outbox")
 LEASE = dt.timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+RETRY_FOR = dt.timedelta(days=1)  # how long a transient failure is retried before `failed`
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_CAP = dt.timedelta(hours=6)
 
@@ -124,10 +130,12 @@ def dispatch(
     sender: str,
     owner: str | None = None,
     limit: int = 100,
-    max_attempts: int = MAX_ATTEMPTS,
+    retry_for: dt.timedelta = RETRY_FOR,
+    max_attempts: int | None = None,
 ) -> DispatchReport:
     """Send what is due through every channel; returns counts. Does nothing without
-    channels (messages wait in the outbox)."""
+    channels (messages wait in the outbox). A transient failure is retried until
+    `retry_for` after the message was created (or `max_attempts`, when given)."""
     report = DispatchReport()
     if not channels:
         return report
@@ -148,7 +156,13 @@ def dispatch(
                     channel.send(mail)
                 failpoint("dispatch.after_send")
             except DeliveryError as exc:
-                _failed(db, row, now, str(exc), max_attempts, owner, report)
+                final = exc.permanent or _given_up(row, retry_for, max_attempts)
+                _failed(db, row, now, str(exc), final, owner, report)
+                continue
+            except Exception as exc:  # a channel's own bug must not stop the batch either
+                log.exception("message %s could not be sent", row.key)
+                reason = f"cannot send the message: {type(exc).__name__}: {exc}"
+                _failed(db, row, now, reason, True, owner, report)
                 continue
             with db.write() as conn:
                 conn.execute(
@@ -167,17 +181,27 @@ def dispatch(
             return report
 
 
+def _given_up(row: Any, retry_for: dt.timedelta, max_attempts: int | None) -> bool:
+    """Whether a transient failure now is the last one: the waits between attempts have
+    added up to `retry_for` (counted from the first failure, so a message that waited in
+    the outbox for a channel still gets its full day of tries)."""
+    attempts = row.attempts + 1
+    if max_attempts is not None:
+        return bool(attempts >= max_attempts)
+    waited = sum((backoff(n) for n in range(1, attempts + 1)), dt.timedelta())
+    return waited > retry_for
+
+
 def _failed(
     db: Database,
     row: Any,
     now: dt.datetime,
     error: str,
-    max_attempts: int,
+    final: bool,
     owner: str,
     report: DispatchReport,
 ) -> None:
     attempts = row.attempts + 1
-    final = attempts >= max_attempts
     with db.write() as conn:
         conn.execute(
             update(outbox)

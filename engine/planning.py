@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
+from engine.history import flows_digest
 from engine.service import Change, Context, Engine, Outcome
 from engine.views import _View
 from storage.tables import cba, cba_years, risks
 from workflow import cba as maths
+from workflow import domains
 from workflow.errors import NotFound, UsageError
 from workflow.money import EUR, LVL, Money, cents
 from workflow.risks import RiskFields, level, score, validate_risk
@@ -247,6 +249,7 @@ def update_risk(
 ) -> Outcome:
     """Change some fields of risk R`number` (title, likelihood, impact, owner, mitigation,
     status); a risk is never deleted, it is closed."""
+    domains.number("risk", number)
     unknown = sorted(set(changes) - set(_RISK_FIELDS))
     if unknown:
         raise UsageError(f"a risk has no field {', '.join(unknown)}")
@@ -312,6 +315,7 @@ def list_risks(engine: Engine, code: str, *, actor: str | None) -> list[RiskView
 
 
 _MAX_AMOUNT = Decimal(10) ** 12  # Numeric(14, 2)
+MAX_YEARS = 60  # an analysis period: a building's life, at most
 
 
 def _amount(value: Decimal, what: str) -> Decimal:
@@ -336,9 +340,13 @@ def set_cba(
     """Replace the project's cost-benefit analysis with yearly `flows` at `discount_rate`
     (a fraction: 0.04 is 4 %); the event records the computed NPV, BCR and IRR."""
     flows = list(flows)
+    if len(flows) > MAX_YEARS:
+        raise UsageError(f"a cost-benefit analysis covers at most {MAX_YEARS} years")
     for f in flows:
+        domains.year("year", f.year)
         _amount(f.cost, f"year {f.year} cost")
         _amount(f.benefit, f"year {f.year} benefit")
+    domains.rate("discount rate", discount_rate, low=Decimal(0), high=Decimal(1))
     try:
         Money(Decimal(0), currency)
         if discount_rate != discount_rate.quantize(Decimal("0.000001")):
@@ -383,6 +391,7 @@ def set_cba(
                 "bcr": None if result.bcr is None else str(result.bcr.quantize(Decimal("0.01"))),
                 "irr": None if result.irr.rate is None else str(result.irr.rate),
             },
+            audit={"flows": flows_digest((f.year, f.cost, f.benefit) for f in flows)},
             then=then,
         )
 

@@ -24,9 +24,11 @@ from engine.history import GENESIS, dumps, event_hash
 from engine.notices import enqueue, message_rows, project_context
 from engine.reading import Context, Reader, identify, resolve_actor
 from storage import queries as q
-from workflow import limits
+from workflow import domains, limits
+from workflow import instruments as catalogue
 from workflow.calendar import WorkingCalendar
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
+from workflow.money import EUR, LVL
 from workflow.scheme import COORDINATOR, Level
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -65,6 +67,9 @@ class Change:
     refs: Sequence[str] = ()
     data: dict[str, Any] = field(default_factory=dict)
     then: Callable[[Connection], object] | None = None
+    # Recorded in the event beside `data` but not returned in the Outcome: the state after
+    # the change that `audit verify` replays and compares with the rows (engine/audit/).
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 def _aware(now: dt.datetime) -> dt.datetime:
@@ -126,7 +131,7 @@ class Engine(Reader):
             "to_stage": change.to_stage,
             "comment": change.comment,
             "refs": dumps(list(change.refs)),
-            "data": dumps(change.data),
+            "data": dumps({**change.data, **change.audit} if change.audit else change.data),
             "prev_hash": row.head_hash,
         }
         event["hash"] = event_hash(event)
@@ -401,6 +406,12 @@ class Engine(Reader):
             refs=refs,
             data=data,
             then=then if steps else None,
+            # Entering another stage may drop the responsible person: say who it is now.
+            audit=(
+                {"responsible": values.get("responsible_id", row.responsible_id)}
+                if target != ctx.stage
+                else {}
+            ),
         )
 
     def _notices(
@@ -481,6 +492,7 @@ class Engine(Reader):
                 from_stage=ctx.stage,
                 to_stage=ctx.stage,
                 data={"waited_seconds": int((now - ctx.row.handoff_since).total_seconds())},
+                audit={"responsible": values.get("responsible_id", ctx.row.responsible_id)},
                 then=lambda c: (
                     timekeeping.close(c, pid, now, kinds=("handoff",)),
                     c.execute(q.ACK_HANDOFF, {"pid": pid, "at": now, "by": ctx.actor}),
@@ -754,10 +766,17 @@ class Engine(Reader):
             raise UsageError("a project needs a title")
         limits.text("title", title)
         limits.texts("partner", tuple(partners))
+        budget = domains.money("budget", budget)
+        if currency not in (EUR, LVL):
+            raise UsageError(f"the currency {currency[:10]!r} is not EUR or LVL (historical lats)")
+        for name, day in (dates or {}).items():
+            domains.date(f"project date {name}", day)
         with self.db.write() as conn:
             org = self.org_index(conn)
             person = self._person(org, actor)
             cs = self.scheme_for_new(conn, scheme)
+            if funding_instrument is not None and catalogue.unknown([funding_instrument], org.org):
+                raise UsageError(f"unknown funding instrument {funding_instrument[:63]!r}")
             if unit not in org.org.units:
                 raise NotFound(f"no unit {unit!r}", unit=unit)
             roles = org.acting_roles(person, unit, cs.levels, cs.version_id)
@@ -817,6 +836,14 @@ class Engine(Reader):
                         "unit": unit,
                         "scheme": cs.name,
                         "scheme_version": cs.version,
+                        # The other initial values, for `audit verify` to replay.
+                        "code": code,
+                        "budget_amount": None if budget is None else str(budget),
+                        "budget_currency": currency,
+                        "funding_instrument": funding_instrument,
+                        "partners": list(partners),
+                        "dates": {k: v.isoformat() for k, v in (dates or {}).items()},
+                        "responsible": values["responsible_id"],
                     }
                 ),
                 "prev_hash": GENESIS,

@@ -5,13 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from storage.database import Database
 from storage.migrate import HEAD, current_revision, require_current
 from storage.queries import NEXT_DUE
 from storage.tables import job_runs, org_versions, outbox, projects, scheme_versions
 from workflow.errors import ShemaError
+
+
+def failed_messages(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest messages that failed for good, with why (for `status` and the web)."""
+    rows = conn.execute(
+        select(outbox.c.id, outbox.c.recipient_id, outbox.c.subject, outbox.c.last_error)
+        .where(outbox.c.status == "failed")
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"id": r.id, "to": r.recipient_id, "subject": r.subject, "error": r.last_error}
+        for r in rows
+    ]
 
 
 def status(db: Database, now: dt.datetime, mail: str = "") -> dict[str, Any]:
@@ -57,6 +71,7 @@ def status(db: Database, now: dt.datetime, mail: str = "") -> dict[str, Any]:
                 select(outbox.c.status, func.count()).group_by(outbox.c.status)
             )
         }
+        out["failed_messages"] = failed_messages(conn)
     out["outbox_pending"] = counts.get("pending", 0) + counts.get("sending", 0)
     out["outbox_failed"] = counts.get("failed", 0)
     out["outbox_sent"] = counts.get("sent", 0)

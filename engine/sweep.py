@@ -7,6 +7,12 @@ Each timer is marked fired in the same transaction that writes its outbox rows, 
 rows' keys are unique per (deadline, step, recipient): however many sweeps, restarts or
 days of downtime, each message is created once. Downtime needs no special case: the
 next sweep finds everything that fell due meanwhile.
+
+Catching up sends what a person would want after downtime, not everything that fell
+due: a reminder whose deadline has passed is not sent (the overdue notice covers it),
+nor one overtaken by a later reminder of the same deadline; of the escalation steps of
+one deadline due at once only the highest is sent, and its history event lists the
+steps it caught up. Skipped timers are marked fired, so nothing is sent later either.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from engine import timekeeping
 from engine.failpoints import failpoint
 from engine.notices import enqueue, message_rows, project_context
 from engine.service import Change, Engine
 from storage.tables import deadlines, projects, timers
+from workflow import domains
 
 BATCH = 500
 
@@ -33,6 +40,7 @@ class SweepReport:
     fired: int = 0
     messages: int = 0
     escalations: int = 0
+    skipped: int = 0  # timers caught up without a message (see the module's docstring)
     batches: int = 0
 
     def to_json(self) -> dict[str, int]:
@@ -73,7 +81,9 @@ def _claim(conn: Connection, now: dt.datetime, batch: int) -> list[Any]:
 
 def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepReport:
     """Fire every timer due at `now`; returns counts. Safe to run in several processes."""
+    domains.moment("time of the sweep", now)
     report = SweepReport()
+    caught_up: dict[int, list[str]] = {}  # deadline → escalation steps skipped so far
     with engine.db.write() as conn:
         timekeeping.prune(conn, now)
     while True:
@@ -83,15 +93,56 @@ def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepRepor
                 break
             report.batches += 1
             for timer in claimed:
-                _fire(engine, conn, timer, now, report)
+                if _superseded(conn, timer, now):
+                    conn.execute(
+                        update(timers).where(timers.c.id == timer.timer_id).values(fired_at=now)
+                    )
+                    report.skipped += 1
+                    if timer.step.startswith("escalation"):
+                        caught_up.setdefault(timer.deadline_id, []).append(timer.step)
+                    continue
+                _fire(engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, []))
             failpoint("sweep.before_commit")
         if len(claimed) < batch:
             break
     return report
 
 
+def _superseded(conn: Connection, timer: Any, now: dt.datetime) -> bool:
+    """Whether sending `timer` now would be stale: a reminder for a deadline already
+    passed, or a step overtaken by a later step of its kind (reminder, escalation) of
+    the same deadline that is due too."""
+    step: str = timer.step
+    if step == "overdue":
+        return False
+    if step.startswith("reminder") and timer.due_at <= now:
+        return True
+    kind = "reminder" if step.startswith("reminder") else "escalation"
+    later = conn.execute(
+        select(timers.c.id)
+        .where(
+            timers.c.deadline_id == timer.deadline_id,
+            timers.c.fired_at.is_(None),
+            timers.c.fire_at <= now,
+            timers.c.step.startswith(kind),
+            timers.c.id != timer.timer_id,
+            or_(
+                timers.c.fire_at > timer.fire_at,
+                and_(timers.c.fire_at == timer.fire_at, timers.c.id > timer.timer_id),
+            ),
+        )
+        .limit(1)
+    ).first()
+    return later is not None
+
+
 def _fire(
-    engine: Engine, conn: Connection, timer: Any, now: dt.datetime, report: SweepReport
+    engine: Engine,
+    conn: Connection,
+    timer: Any,
+    now: dt.datetime,
+    report: SweepReport,
+    caught_up: list[str],
 ) -> None:
     row = conn.execute(
         select(
@@ -171,6 +222,7 @@ def _fire(
                 "recipients": people,
                 "why": why,
                 "due_at": timer.due_at.isoformat(),
+                **({"caught_up": caught_up} if caught_up else {}),
             },
         )
         engine.append(conn, row, change, now, None)

@@ -377,5 +377,25 @@ def test_the_cli_counts_working_days_backwards_and_refuses_a_range_in_one_line(
     )
     assert (back.exit_code, back.output.strip()) == (0, "2025-12-19")
     huge = CliRunner().invoke(cli.main, ["calendar", "add-days", "2026-01-01", "99999999"], env=env)
-    assert huge.exit_code == 2 and "out of range" in huge.output
+    assert huge.exit_code == 2 and "more than 3,650 days" in huge.output
     assert len(huge.output.strip().splitlines()) == 1 and "Traceback" not in huge.output
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["add-days", "9999-12-31", "1"], "outside the supported dates (1990-01-01 to 2100-12-31)"),
+        (["add-days", "0001-01-01", "1"], "outside the supported dates"),
+        (["add-days", "2100-12-30", "5"], "the resulting date"),
+        (["show", "--year", "0"], "outside the supported years (1990 to 2100)"),
+    ],
+)
+def test_calendar_questions_outside_the_supported_dates_are_refused_in_one_line(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    from click.testing import CliRunner
+
+    env = {"SHEMA_DB": f"sqlite:///{tmp_path / 'none.db'}"}
+    out = CliRunner().invoke(cli.main, ["calendar", *args], env=env)
+    assert out.exit_code == 2
+    assert out.output.strip().splitlines() == [out.output.strip()] and words in out.output

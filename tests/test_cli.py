@@ -647,7 +647,8 @@ def test_history_rows_name_an_escalation_s_recipients(loaded: Shema) -> None:
     assert loaded("jobs", "sweep", "--now", "2026-12-31T12:00").exit_code == 0
     out = loaded("project", "history", code, who=COORDINATOR)
     escalated = [line for line in out.output.splitlines() if " escalated " in line]
-    assert escalated and "step 1 to parish_head: " in escalated[0]
+    assert len(escalated) == 1  # a catch-up sweep: only the step now due is sent
+    assert "step 2 to development_head: dace.liepina (caught up: step 1)" in escalated[0]
 
 
 def test_the_actions_table_names_every_column(loaded: Shema) -> None:
@@ -698,3 +699,114 @@ def test_jobs_run_prints_its_own_lines_and_not_the_scheduler_s(
         process.kill()
         process.wait()
     assert not [line for line in lines if "apscheduler" in line], "".join(lines)
+
+
+# -- every input has a domain, every failure its exit code ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("jobs", "sweep", "--now", "0001-01-01"), 2, "outside the supported dates"),
+        (("jobs", "sweep", "--now", "9999-12-31"), 2, "outside the supported dates"),
+        (("idea", "show", "99999999999999999999"), 2, "is not an idea number"),
+        (("report", "-o", "/nonexistent/x.csv"), 3, "cannot write /nonexistent/x.csv"),
+        (("jobs", "run", "--sweep-every", "-1"), 2, "--sweep-every"),
+        (("jobs", "run", "--dispatch-every", "-5"), 2, "--dispatch-every"),
+        (("project", "new", "--title", "Jumts\udcff", "--unit", "krapes_pagasts"), 2, "UTF-8"),
+        (
+            ("project", "new", "--title", "J", "--unit", "krapes_pagasts", "--budget", "Infinity"),
+            2,
+            "the budget is not finite",
+        ),
+        (
+            ("project", "new", "--title", "J", "--unit", "krapes_pagasts", "--budget", "NaN"),
+            2,
+            "the budget is not a number",
+        ),
+        (
+            ("project", "new", "--title", "J", "--unit", "krapes_pagasts", "--budget", "1e999999"),
+            2,
+            "is larger than",
+        ),
+        (
+            ("project", "new", "--title", "J", "--unit", "krapes_pagasts", "--budget", "-1"),
+            2,
+            "cannot be negative",
+        ),
+        (
+            ("project", "new", "--title", "J", "--unit", "krapes_pagasts", "--instrument", "nope"),
+            2,
+            "unknown funding instrument",
+        ),
+        (
+            (
+                "project",
+                "new",
+                "--title",
+                "J",
+                "--unit",
+                "krapes_pagasts",
+                "--date",
+                "call_deadline=9999-12-31",
+            ),
+            2,
+            "outside the supported dates",
+        ),
+    ],
+)
+def test_bad_values_end_with_their_exit_code_and_say_why(
+    loaded: Shema, args: tuple[str, ...], code: int, words: str
+) -> None:
+    out = loaded(*args, who=COORDINATOR)
+    assert out.exit_code == code, out.output
+    assert words in out.output and "unexpected error" not in out.output
+
+
+def test_a_file_in_another_encoding_is_named_as_such(tmp_path: Path) -> None:
+    text = SCHEME_FILE.read_text(encoding="utf-8")
+    for encoding, words in (("cp1257", "Windows-1257 (Baltic)"), ("utf-16", "UTF-16")):
+        path = tmp_path / f"{encoding}.yaml"
+        path.write_bytes(text.encode(encoding, errors="replace"))
+        out = invoke(offline(tmp_path), "scheme", "validate", str(path))
+        assert out.exit_code == 2 and words in out.output and "save it as UTF-8" in out.output
+
+
+def test_a_lone_surrogate_in_a_scheme_is_located_not_stored(tmp_path: Path) -> None:
+    text = SCHEME_FILE.read_text(encoding="utf-8").replace(
+        "lv: Vienotā projektu darba organizācijas shēma", 'lv: "Vienotā \\ud800 shēma"', 1
+    )
+    path = tmp_path / "surrogate.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = invoke(offline(tmp_path), "scheme", "validate", str(path))
+    assert out.exit_code == 2 and "title.lv: the text holds a character" in out.output
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("cba", "set", "{code}", "--discount-rate", "1e999", "--year", "2026", "1", "1"),
+            "the discount rate must be from 0 % to 100 %",
+        ),
+        (("cba", "set", "{code}", "--year", "0", "1", "1"), "outside the supported years"),
+        (
+            ("risk", "update", "{code}", "R99999999999999999999", "--status", "closed"),
+            "is not a risk number",
+        ),
+        (("risk", "update", "{code}", "R0", "--status", "closed"), "there is no risk 0"),
+    ],
+)
+def test_planning_values_out_of_their_domain_are_refused_with_exit_2(
+    loaded: Shema, submitted: str, args: tuple[str, ...], words: str
+) -> None:
+    out = loaded("project", *(a.format(code=submitted) for a in args), who=SPECIALIST)
+    assert out.exit_code == 2, out.output
+    assert words in out.output
+
+
+def test_a_refused_budget_writes_nothing(loaded: Shema) -> None:
+    before = data(loaded("project", "list", "--json", who=COORDINATOR))
+    args = ("--title", "J", "--unit", "krapes_pagasts", "--budget", "Infinity")
+    assert loaded("project", "new", *args, who=SPECIALIST).exit_code == 2
+    assert data(loaded("project", "list", "--json", who=COORDINATOR)) == before

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from conftest import COORDINATOR, T0, shipped_text
+from conftest import COORDINATOR, T0, keep_up, shipped_text
 from sqlalchemy import select
 
 from engine.loading import load_org
@@ -239,7 +239,7 @@ def test_after_resuming_the_sweep_fires_the_restarted_deadline(engine: Engine) -
     code = new_idea(engine)
     engine.hold(code, reason="waiting for the land registry", actor=LIGA, now=HOLD_AT)
     engine.resume(code, actor=LIGA, now=RESUME_AT)
-    report = sweep(engine, utc("2026-03-06T08:00:00"))  # after the new due time
+    report = keep_up(engine, utc("2026-03-06T08:00:00"))  # after the new due time
     assert (report.fired, report.escalations) == (2, 0)  # reminder and overdue notice
     assert engine.project(code, actor=COORDINATOR).version == 3  # no escalation yet
 

@@ -373,3 +373,54 @@ def test_a_file_that_is_not_a_mapping_is_refused() -> None:
     assert [str(p) for p in problems] == [
         "broken.yaml:1:1: the file must be a mapping of keys to values"
     ]
+
+
+# -- what mail headers carry --------------------------------------------------------------
+
+
+def test_a_multi_line_stage_title_is_refused_where_it_is_written() -> None:
+    text = textwrap.dedent(VALID).replace(
+        "  review: {owner: manager}",
+        "  review:\n    owner: manager\n    title: |\n      Two\n      lines\n",
+    )
+    with pytest.raises(SchemeError) as info:
+        load_scheme_text(text, "broken.yaml")
+    [problem] = info.value.problems
+    assert problem.path == "stages.review.title"
+    assert text.splitlines()[problem.line - 1].strip() == "title: |"
+    assert "a title is one line" in problem.message
+
+
+def org_with(person: str) -> str:
+    from schemes import shipped
+
+    source = shipped("ogre.yaml").read_text(encoding="utf-8")
+    return source.replace("people:\n", f"people:\n{person}", 1)
+
+
+@pytest.mark.parametrize(
+    ("email", "words"),
+    [
+        ("jānis.ozols@ogresnovads.example", "before the @-sign"),
+        ("janis ozols@ogresnovads.example", "SPACE"),
+        ("janis.ozols", "@-sign"),
+    ],
+)
+def test_an_address_mail_cannot_carry_is_refused_at_load(email: str, words: str) -> None:
+    from workflow.errors import OrgError
+    from workflow.loader import load_org_text
+
+    person = f"  new.person:\n    name: Jauns\n    email: {email}\n"
+    with pytest.raises(OrgError) as info:
+        load_org_text(org_with(person), "ogre.yaml")
+    [problem] = info.value.problems
+    assert problem.path == "people.new.person.email"
+    assert words in problem.message
+
+
+def test_an_internationalised_domain_is_accepted_and_sent_as_ascii() -> None:
+    from workflow.loader import load_org_text
+
+    person = "  new.person:\n    name: Jauns\n    email: jauns@ķegums.lv\n"
+    org = load_org_text(org_with(person), "ogre.yaml")
+    assert org.people["new.person"].email == "jauns@xn--egums-n5a.lv"

@@ -187,6 +187,6 @@ def version_field(ctx: Ctx) -> int:
     """The project version the form was drawn from (`expect_version`); a form without
     one is refused, so no write ever skips the staleness check."""
     raw = ctx.field("version")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         raise UsageError("the form does not say which version of the project it was drawn from")
     return int(raw)

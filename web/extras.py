@@ -155,8 +155,16 @@ async def calendar_ics(web: Web, request: Request, ctx: Ctx) -> Response:
 # -- coordinator ------------------------------------------------------------------------------
 
 
+def _failed_messages(engine: Engine) -> list[dict[str, Any]]:
+    from engine.status import failed_messages
+
+    with engine.db.read() as conn:
+        return failed_messages(conn)
+
+
 async def upload_page(web: Web, request: Request, ctx: Ctx) -> Response:
-    return web.render(request, "coordinator.html", {"kind": "scheme"}, ctx=ctx)
+    failed = await web.run(_failed_messages, web.engine)
+    return web.render(request, "coordinator.html", {"kind": "scheme", "failed": failed}, ctx=ctx)
 
 
 def _annotated(source: str, problems: list[Problem]) -> list[dict[str, Any]]:

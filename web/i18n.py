@@ -30,6 +30,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "title": ("Nosaukums", "Title"),
     "unit": ("Struktūrvienība", "Unit"),
     "scheme": ("Shēma", "Scheme"),
+    "failed_messages": ("Nenosūtītās vēstules", "Messages that failed"),
+    "failed_messages_text": (
+        "Šīs vēstules neizdevās nosūtīt; pēc cēloņa novēršanas: shema outbox retry.",
+        "These messages could not be sent; once the cause is fixed: shema outbox retry.",
+    ),
     "stage": ("Posms", "Stage"),
     "holder": ("Atbildīgais", "Held by"),
     "deadline": ("Termiņš", "Deadline"),

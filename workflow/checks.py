@@ -87,6 +87,10 @@ def check_scheme(data: Any) -> list[Finding]:
             if re.match(IDENTIFIER, name) and (why := reserved_name_reason(name)):
                 out.append(((kind, name), f"reserved name: {why}"))
 
+    out += _multiline_titles([((), data)])
+    for kind, table in (("roles", roles), ("stages", stages), ("actions", actions)):
+        out += _multiline_titles(((kind, name), raw) for name, raw in table.items())
+
     for name, raw in stages.items():
         stage = _mapping(raw)
         base: tuple[str | int, ...] = ("stages", name)
@@ -184,6 +188,20 @@ def check_scheme(data: Any) -> list[Finding]:
             out.append((("stages", name), f"stage {name!r} is a trap: no action leads out of it"))
         elif terminals and name not in finishing:
             out.append((("stages", name), f"no terminal stage can be reached from {name!r}"))
+    return out
+
+
+def _multiline_titles(items: Iterable[tuple[tuple[str | int, ...], Any]]) -> list[Finding]:
+    """Titles are one line: they head mail subjects and lists (a description may run on)."""
+    out: list[Finding] = []
+    for base, raw in items:
+        title = _mapping(raw).get("title")
+        texts = title.items() if isinstance(title, dict) else [(None, title)]
+        for lang, value in texts:
+            if isinstance(value, str) and ("\n" in value.strip() or "\r" in value):
+                at = (*base, "title") if lang is None else (*base, "title", lang)
+                out.append((at, "a title is one line (it heads mail subjects); put the rest "
+                            "in description"))  # fmt: skip
     return out
 
 

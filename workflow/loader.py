@@ -3,7 +3,7 @@ problem at once as ``FILE:LINE:COL: path: message``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -63,6 +63,29 @@ def _message(err: Any) -> str:
     )
 
 
+def _unencodable(
+    node: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
+    """Text no file or database can hold: a lone surrogate such as a YAML "\\ud800"
+    escape, or a NUL character."""
+
+    def bad(text: str) -> bool:
+        return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+
+    message = "the text holds a character that cannot be stored (a lone surrogate or NUL)"
+    if isinstance(node, str) and bad(node):
+        yield path, message, False
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and bad(key):
+                yield (*path, key), message, True
+            else:
+                yield from _unencodable(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _unencodable(value, (*path, i))
+
+
 def _located(src: Source, findings: list[Finding]) -> list[Problem]:
     return [src.problem(path, message) for path, message in findings]
 
@@ -82,11 +105,14 @@ def _load(
         if src.data is not None or not problems:
             problems.append(Problem(file, 1, 1, "", "the file must be a mapping of keys to values"))
     else:
-        try:
-            result = model.model_validate(src.data)
-        except ValidationError as exc:
-            problems.extend(_pydantic_problems(src, exc))
-        problems.extend(_located(src, checks(src.data)))
+        broken = list(_unencodable(src.data, ()))
+        problems.extend(src.problem(path, message, key=key) for path, message, key in broken)
+        if not broken:
+            try:
+                result = model.model_validate(src.data)
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(src, exc))
+            problems.extend(_located(src, checks(src.data)))
     if problems or result is None:
         problems.sort(key=lambda p: (p.line, p.column))
         raise error(problems)
@@ -131,10 +157,71 @@ def _read_text(path: str | Path, error: type[InputError]) -> str:
     try:
         with Path(path).open("rb") as f:
             data = f.read(limits.FILE_BYTES + 1)
-        if len(data) > limits.FILE_BYTES:
-            message = f"the file is larger than {limits.FILE_BYTES:,} bytes, the limit"
-            raise error([Problem(str(path), 1, 1, "", message)])
-        return data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
         raise error([Problem(str(path), 1, 1, "", f"cannot read the file: {reason}")]) from exc
+    if len(data) > limits.FILE_BYTES:
+        message = f"the file is larger than {limits.FILE_BYTES:,} bytes, the limit"
+        raise error([Problem(str(path), 1, 1, "", message)])
+    try:
+        return decode(data)
+    except UnicodeError as exc:
+        line, column = _position(data, exc)
+        raise error([Problem(str(path), line, column, "", str(exc))]) from None
+
+
+def decode(data: bytes) -> str:
+    """Text from a file that should be UTF-8 (a UTF-8 byte-order mark is allowed); a
+    UnicodeError that says what the file seems to be instead, so it can be saved again."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _NotUtf8("the file is UTF-16 text; save it as UTF-8", 0)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        found = "Windows-1257 (Baltic)" if _looks_baltic(data) else "not UTF-8"
+        raise _NotUtf8(
+            f"the file is expected in UTF-8 but seems to be {found}: byte "
+            f"0x{data[exc.start]:02x} cannot start a character; save it as UTF-8",
+            exc.start,
+        ) from None
+
+
+class _NotUtf8(UnicodeError):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _looks_baltic(data: bytes) -> bool:
+    """Whether the bytes read as Latvian text in Windows-1257 (ā č ē ģ ī ķ ļ ņ š ū ž)."""
+    try:
+        text = data.decode("cp1257")
+    except UnicodeDecodeError:
+        return False
+    return any(c in text for c in "āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
+
+
+def _position(data: bytes, exc: UnicodeError) -> tuple[int, int]:
+    """Line and column (1-based, in bytes) of the offending byte."""
+    offset = exc.offset if isinstance(exc, _NotUtf8) else 0
+    before = data[:offset]
+    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
+
+
+def read_small_text(path: str | Path, what: str) -> str:
+    """A small text file a person names (a CSV of yearly flows …): UTF-8, at most
+    `limits.FILE_BYTES`; a UsageError that says what is wrong otherwise."""
+    from workflow.errors import UsageError
+
+    try:
+        with Path(path).open("rb") as f:
+            data = f.read(limits.FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    if len(data) > limits.FILE_BYTES:
+        raise UsageError(f"the {what} {path} is larger than {limits.FILE_BYTES:,} bytes")
+    try:
+        return decode(data)
+    except UnicodeError as exc:
+        line, column = _position(data, exc)
+        raise UsageError(f"{path}:{line}:{column}: {exc}") from None

@@ -10,14 +10,32 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from workflow.labels import Label
 from workflow.scheme import Identifier
 
 PERSON_ID = r"^[a-z][a-z0-9_.-]*$"
 PersonId = Annotated[str, Field(pattern=PERSON_ID, max_length=63)]
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def mail_address(value: str | None) -> str | None:
+    """An address SMTP can carry: an ASCII local part, a domain that may be
+    internationalised (kept as written; sent as its ASCII form). Checked by
+    email-validator, without asking DNS."""
+    if value is None:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not an e-mail address that mail can be sent to: {exc}") from None
+    return value if value.isascii() else found.ascii_email
+
+
+Address = Annotated[str | None, AfterValidator(mail_address)]
+OneLine = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\r\n]+$")]
 
 
 class _Model(BaseModel):
@@ -64,7 +82,7 @@ class Municipality(_Model):
     name: Label
     code_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")]
     root: Identifier
-    mail_from: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = Field(
+    mail_from: Address = Field(
         default=None,
         description="The sender of Shēma's messages (also the domain of their Message-IDs); "
         "default shema@ the domain most of the staff's addresses use.",
@@ -89,8 +107,8 @@ class Assignment(_Model):
 class Person(_Model):
     """A member of staff. Only the id enters history, so name and e-mail can be erased."""
 
-    name: str = Field(min_length=1)
-    email: Annotated[str, Field(pattern=EMAIL, max_length=254)] | None = None
+    name: OneLine = Field(description="One line: it is used in mail headers.")
+    email: Address = None
     lang: Annotated[str, Field(pattern=r"^(lv|en)$")] = "lv"
     roles: list[Assignment] = Field(default_factory=list)
     accounts: list[str] = Field(

@@ -9,7 +9,12 @@ from typing import Protocol
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered this time (it will be retried)."""
+    """A message could not be delivered: this time (it will be retried), or — when
+    `permanent` — ever (it cannot be built, or the server refuses it for good)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ class MailSettings:
 
     channels: list[Channel] = field(default_factory=list)
     sender: str | None = None  # SHEMA_MAIL_FROM; else the organisation file's sender
+    retry_for: dt.timedelta = dt.timedelta(days=1)  # SHEMA_MAIL_RETRY_HOURS
 
     @property
     def describe(self) -> str:
@@ -59,7 +61,16 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
     sender = env.get("SHEMA_MAIL_FROM") or None
     if sender is not None and "@" not in sender:
         raise EnvironmentProblem(f"SHEMA_MAIL_FROM {sender!r} is not an e-mail address")
-    return MailSettings(channels, sender)
+    raw = env.get("SHEMA_MAIL_RETRY_HOURS") or "24"
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = -1.0
+    if not 1 <= hours <= 24 * 30:
+        raise EnvironmentProblem(
+            f"SHEMA_MAIL_RETRY_HOURS {raw!r} is not a number of hours from 1 to 720"
+        )
+    return MailSettings(channels, sender, dt.timedelta(hours=hours))
 
 
 def web_url(env: Mapping[str, str]) -> str | None:

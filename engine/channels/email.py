@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import smtplib
 import ssl
 from email.header import Header
@@ -33,6 +34,17 @@ def to_message(mail: Mail, *, date: dt.datetime | None = None) -> EmailMessage:
     return msg
 
 
+def build(mail: Mail) -> EmailMessage:
+    """The message, or a permanent DeliveryError saying why it cannot be written (an
+    address or a name that a header cannot carry): retrying would not help."""
+    try:
+        msg = to_message(mail)
+        msg.as_bytes()  # headers are checked when the message is written out
+        return msg
+    except (ValueError, UnicodeError, email.errors.MessageError) as exc:
+        raise DeliveryError(f"cannot build the message: {exc}", permanent=True) from exc
+
+
 class SmtpChannel:
     """Delivers through an SMTP server (optionally STARTTLS and login)."""
 
@@ -54,13 +66,22 @@ class SmtpChannel:
     def send(self, mail: Mail) -> None:
         if not mail.to_address:
             raise DeliveryError(f"{mail.to_name} has no e-mail address")
+        message = build(mail)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.user:
                     smtp.login(self.user, self.password or "")
-                smtp.send_message(to_message(mail))
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            permanent = bool(codes) and all(code >= 500 for code in codes)
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: {exc}", permanent=permanent
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. an address that needs SMTPUTF8
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", permanent=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
 
@@ -80,7 +101,7 @@ class FolderChannel:
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in mail.key)
             path = self.directory / f"{safe}.eml"
             tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(bytes(to_message(mail)))
+            tmp.write_bytes(build(mail).as_bytes())
             tmp.replace(path)
         except OSError as exc:
             raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc
