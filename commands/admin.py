@@ -19,6 +19,7 @@ from commands.base import (
     mail_from_env,
     now,
     pass_settings,
+    write_file,
 )
 
 # -- database ----------------------------------------------------------------------
@@ -47,6 +48,9 @@ def status(s: Settings, as_json: bool) -> None:
     from storage.database import Database
 
     data = read_status(Database(s.db_url), now(), mail_from_env().describe)
+    if not data.get("initialised"):
+        # What is wrong goes to stderr in one line like every error; the facts to stdout.
+        click.echo(f"shema: {data.get('problem') or 'the database is not initialised'}", err=True)
     if as_json:
         echo_json(data)
     else:
@@ -115,18 +119,25 @@ def audit_verify(s: Settings, anchors: tuple[str, ...], as_json: bool) -> None:
         sys.exit(1)
 
 
+def _is_file(value: str) -> bool:
+    try:
+        return Path(value).is_file()
+    except (OSError, ValueError):  # a name too long to be a path is a digest or nothing
+        return False
+
+
 def _anchor(values: tuple[str, ...]) -> Any:
     """The anchor of `--anchor FILE|DIGEST` (at most one of each), or None."""
     from engine.audit import DIGEST, Anchor, digest_anchor, read_anchor
     from workflow.errors import UsageError
 
-    files = [v for v in values if Path(v).is_file()]
+    files = [v for v in values if _is_file(v)]
     digests = [v.strip().lower() for v in values if v not in files]
     if len(files) > 1 or len(digests) > 1:
         raise UsageError("give at most one anchor file and one anchor digest")
     for d in digests:
         if not DIGEST.match(d):
-            raise UsageError(f"--anchor {d}: no such file, and not a 64-hex-digit digest")
+            raise UsageError(f"--anchor {d[:80]!r}: no such file, and not a 64-hex-digit digest")
     if not files:
         return digest_anchor(digests[0]) if digests else None
     anchor: Anchor = read_anchor(Path(files[0]).read_text(encoding="utf-8"), files[0])
@@ -156,7 +167,7 @@ def audit_anchor(s: Settings, output: str | None, as_json: bool) -> None:
 
     doc = take_anchor(s.engine().db, now())
     if output:
-        Path(output).write_text(dump_anchor(doc), encoding="utf-8")
+        write_file(output, dump_anchor(doc).encode("utf-8"))
     if as_json:
         echo_json(doc)
     else:

@@ -79,7 +79,8 @@ def _refuse_undecodable(ctx: click.Context) -> None:
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"shema: {message}", err=True)
+    # One line, whatever a value quoted in the message holds.
+    click.echo(f"shema: {message}".replace("\r", "\\r").replace("\n", "\\n"), err=True)
     sys.exit(code)
 
 
@@ -102,6 +103,9 @@ class ShemaGroup(click.Group):
         except BrokenPipeError:  # `shema … | head`: the reader has gone, nothing to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except OSError as exc:  # a file or directory the command was pointed at
+            where = f": {str(exc.filename)[:100]}" if exc.filename else ""
+            fail(f"{exc.strerror or type(exc).__name__}{where}", 3)
         except Exception as exc:  # no traceback reaches a user
             from sqlalchemy.exc import OperationalError
 

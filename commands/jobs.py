@@ -124,8 +124,12 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), default=None)
-@click.option("--limit", default=100, show_default=True)
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sending", "sent", "failed", "dropped", "digest", "digested"]),
+    default=None,
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @json_option
 @pass_settings
 def outbox_list(s: Settings, status: str | None, limit: int, as_json: bool) -> None:

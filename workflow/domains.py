@@ -86,7 +86,7 @@ def date(field: str, value: dt.date) -> dt.date:
 
 def moment(field: str, value: dt.datetime) -> dt.datetime:
     """A point in time inside the supported window of dates."""
-    date(field, value.astimezone(dt.UTC).date() if value.tzinfo else value.date())
+    date(field, value.date())  # its own calendar day: converting first could overflow
     return value
 
 

@@ -154,6 +154,8 @@ def read_text(path: str | Path, kind: str = "scheme") -> str:
 
 
 def _read_text(path: str | Path, error: type[InputError]) -> str:
+    if not str(path):
+        raise error([Problem("<no name>", 1, 1, "", "the file name is empty")])
     try:
         with Path(path).open("rb") as f:
             data = f.read(limits.FILE_BYTES + 1)
