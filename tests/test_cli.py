@@ -710,7 +710,7 @@ def test_jobs_run_prints_its_own_lines_and_not_the_scheduler_s(
         (("jobs", "sweep", "--now", "0001-01-01"), 2, "outside the supported dates"),
         (("jobs", "sweep", "--now", "9999-12-31"), 2, "outside the supported dates"),
         (("idea", "show", "99999999999999999999"), 2, "is not an idea number"),
-        (("report", "-o", "/nonexistent/x.csv"), 3, "cannot write /nonexistent/x.csv"),
+        (("report", "-o", "/dev/null/x.csv"), 3, "cannot write /dev/null/x.csv"),
         (("jobs", "run", "--sweep-every", "-1"), 2, "--sweep-every"),
         (("jobs", "run", "--dispatch-every", "-5"), 2, "--dispatch-every"),
         (("project", "new", "--title", "Jumts\udcff", "--unit", "krapes_pagasts"), 2, "UTF-8"),

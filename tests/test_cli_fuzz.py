@@ -201,7 +201,7 @@ TEXT_HOSTILE = [
 ]
 PATH_IN_HOSTILE = [  # never /dev/zero or /dev/full: reading those never ends
     "",
-    "/nonexistent/x.csv",
+    "/dev/null/x.csv",
     "/dev/null",
     "adir",
     "/tmp",
@@ -217,7 +217,7 @@ PATH_IN_HOSTILE = [  # never /dev/zero or /dev/full: reading those never ends
 ]
 PATH_OUT_HOSTILE = [  # only places where a write fails or stays in the scratch directory
     "",
-    "/nonexistent/x.csv",
+    "/dev/null/x.csv",
     "/dev/null",
     "/dev/full",
     "adir",
@@ -227,10 +227,10 @@ PATH_OUT_HOSTILE = [  # only places where a write fails or stays in the scratch 
     "\udcffout.txt",
     "a\nb.txt",
 ]
-DIR_HOSTILE = ["", "/nonexistent/x", "/dev/null", "empty.txt", "adir", LONG, "\udcffdemo"]
+DIR_HOSTILE = ["", "/dev/null/x", "/dev/null", "empty.txt", "adir", LONG, "\udcffdemo"]
 DB_HOSTILE = [
     "",
-    "sqlite:////nonexistent/dir/x.db",
+    "sqlite:////dev/null/dir/x.db",
     "sqlite:///adir",
     "sqlite:////dev/null",
     "sqlite:///empty.txt",
@@ -265,7 +265,7 @@ ALL_HOSTILE = sorted(
     {v for k, vs in KIND_HOSTILE.items() if k not in PATH_KINDS for v in vs}
     | set(TEXT_HOSTILE)
     | set(MORE_HOSTILE)
-    | {"/nonexistent/x.csv", "/dev/null", "adir"}
+    | {"/dev/null/x.csv", "/dev/null", "adir"}
 )
 
 
@@ -541,9 +541,9 @@ def command_line(draw: st.DrawFn, path: tuple[str, ...], command: click.Command,
 PROBE_VALUES = {
     "numeric": ["99999999999999999999", "1e999999", "Infinity", "-1"],
     "date": ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00"],
-    "out_file": ["/nonexistent/x.csv", "/dev/full", LONG],
-    "in_file": ["/nonexistent/x.csv", "adir", "binary.bin", LONG],
-    "directory": ["/nonexistent/x", "empty.txt", LONG],
+    "out_file": ["/dev/null/x.csv", "/dev/full", LONG],
+    "in_file": ["/dev/null/x.csv", "adir", "binary.bin", LONG],
+    "directory": ["/dev/null/x", "empty.txt", LONG],
     "db_url": DB_HOSTILE,
     "choice": [],  # click checks a choice itself
     "text": ["a\nb", "\udcff\udcfe", LONG, ""],
