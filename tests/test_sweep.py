@@ -425,3 +425,14 @@ def test_the_reminder_subject_names_the_project_the_stage_and_the_due_date(
     [row] = outbox_rows(engine)
     assert (row.kind, row.recipient_id) == ("reminder", LIGA)
     assert row.subject == f"[{code}] Atgādinājums: Ideja — termiņš 2026-02-09"
+
+
+def test_sixty_days_without_a_sweep_send_no_stale_reminder_and_one_escalation_each(
+    engine: Engine,
+) -> None:
+    codes = [new_idea(engine) for _ in range(5)]
+    report = sweep(engine, T0 + dt.timedelta(days=60))
+    assert (report.messages, report.escalations) == (10, 5)  # overdue + highest step each
+    assert not [k for k in keys(engine) if ":reminder" in k]
+    for code in codes:
+        assert len(escalations(engine, code)) == 1
