@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
+from engine import views
 from engine.machines import CompiledScheme, compile_scheme
 from engine.permissions import OrgIndex
 from engine.views import ActionView, ChecklistItem, DeadlineView, Event, Handoff, ProjectView
@@ -31,12 +32,6 @@ from workflow.errors import EnvironmentProblem, NotAllowed, NotFound, NotVisible
 from workflow.labels import text
 from workflow.org import Organisation
 from workflow.scheme import COORDINATOR, Level, Scheme
-
-_SIDES = {
-    "parish": {"lv": "pagasta puse", "en": "parish side"},
-    "central": {"lv": "centrālā administrācija", "en": "central administration"},
-}
-_WAITING = {"lv": "gaida apstiprinājumu", "en": "waiting for acknowledgement"}
 
 
 @dataclass
@@ -254,8 +249,7 @@ class Reader:
         holder_kind, holder_id = "nobody", None
         if handoff is not None:
             holder_kind, holder_id, since = "handoff", handoff.to_level, handoff.sent_at
-            side = _SIDES.get(handoff.to_level, {}).get(lang, handoff.to_level)
-            holder = f"{side}: {_WAITING[lang if lang in _WAITING else 'lv']}"
+            holder = views.waiting_handoff(handoff.to_level, lang)
         else:
             since = row.stage_entered_at
             if row.responsible_id:

@@ -151,3 +151,16 @@ class AuditReport(_View):
     @property
     def ok(self) -> bool:
         return not self.broken
+
+
+_SIDES = {
+    "parish": {"lv": "pagasta puse", "en": "parish side"},
+    "central": {"lv": "centrālā administrācija", "en": "central administration"},
+}
+_WAITING = {"lv": "gaida apstiprinājumu", "en": "waiting for acknowledgement"}
+
+
+def waiting_handoff(level: str, lang: str) -> str:
+    """The holder of a project whose handoff to `level` waits, for display."""
+    side = _SIDES.get(level, {}).get(lang, level)
+    return f"{side}: {_WAITING['en' if lang == 'en' else 'lv']}"
