@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from engine import sessions
 from engine.service import Engine
+from engine.work import person as person_of
 from storage.tables import people, web_sessions
 from workflow import limits
 from workflow.errors import NotAllowed, NotFound, UsageError
@@ -46,7 +47,7 @@ def set_password(
     hashed = hash_password(password)
     with engine.db.write() as conn:
         org = engine.org_index(conn)
-        who = engine._person(org, actor)
+        who = person_of(org, actor)
         if person not in org.org.people:
             raise NotFound(f"no person {person!r} in the organisation", actor=person)
         if who != person and not org.is_coordinator(who):

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from engine.history import dumps
 from engine.permissions import OrgIndex
 from engine.service import Change, Engine, Outcome
+from engine.work import person as person_of
 from engine.views import _View
 from storage import queries as q
 from storage.tables import ideas, projects
@@ -180,7 +181,7 @@ def _row(conn: Connection, idea_id: int) -> Row[Any]:
 
 def _reader(engine: Engine, conn: Connection, actor: str | None) -> tuple[OrgIndex, str]:
     org = engine.org_index(conn)
-    return org, engine._person(org, actor)
+    return org, person_of(org, actor)
 
 
 def get_idea(engine: Engine, ref: str | int, *, actor: str | None, lang: str = "lv") -> IdeaView:
@@ -566,145 +567,3 @@ def count_by_status(conn: Connection) -> dict[str, int]:
     """How many ideas are in each status."""
     rows = conn.execute(select(ideas.c.status, func.count()).group_by(ideas.c.status))
     return {status: int(n) for status, n in rows}
-
-
-# -- export -----------------------------------------------------------------------------
-
-_LABELS = {
-    "lv": {
-        "notebook": "Ideju burtnīca",
-        "made": "Sagatavots",
-        "ideas": "idejas",
-        "status": "Statuss",
-        "priority": "Prioritāte",
-        "proposer": "Ierosinātājs",
-        "unit": "Struktūrvienība",
-        "municipalities": "Partneru pašvaldības",
-        "organisations": "Partnerorganizācijas",
-        "instruments": "Iespējamie finansējuma avoti",
-        "cost": "Aptuvenās izmaksas",
-        "tags": "Birkas",
-        "project": "Projekts",
-        "none": "nav",
-        "empty": "Burtnīcā nav ideju, kas atbilst atlasei.",
-    },
-    "en": {
-        "notebook": "Ideas notebook",
-        "made": "Prepared",
-        "ideas": "ideas",
-        "status": "Status",
-        "priority": "Priority",
-        "proposer": "Proposed by",
-        "unit": "Unit",
-        "municipalities": "Partner municipalities",
-        "organisations": "Partner organisations",
-        "instruments": "Candidate funding instruments",
-        "cost": "Estimated cost",
-        "tags": "Tags",
-        "project": "Project",
-        "none": "none",
-        "empty": "No ideas in the notebook match the selection.",
-    },
-}
-
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|"})
-
-
-def _md(value: str) -> str:
-    """User text as literal Markdown text (no accidental emphasis, links or headings)."""
-    escaped = value.translate(_MD_SPECIAL)
-    return "\\" + escaped if escaped.startswith("#") else escaped
-
-
-def _money(v: IdeaView) -> str:
-    if v.cost is None:
-        return ""
-    out = f"{v.cost:.2f} {v.currency}"
-    if v.currency != EUR and v.cost_eur is not None:
-        out += f" (≈ {v.cost_eur:.2f} EUR)"
-    return out
-
-
-def export_markdown(
-    views: Sequence[IdeaView], *, title: str, now: dt.datetime, lang: str = "lv"
-) -> str:
-    """The printable notebook: a heading per idea with its facts and description."""
-    t = _LABELS[lang]
-    made = now.astimezone(dt.UTC).date().isoformat()
-    out = [
-        f"# {t['notebook']} — {_md(title)}",
-        "",
-        f"_{t['made']} {made} · {len(views)} {t['ideas']}_",
-        "",
-    ]
-    if not views:
-        out += [t["empty"], ""]
-    for v in views:
-        out += [f"## {v.id}. {_md(v.title)}", ""]
-        facts = [
-            (t["status"], v.status_title),
-            (t["priority"], v.priority_title),
-            (t["proposer"], f"{v.proposer_name} ({v.proposer})"),
-            (t["unit"], v.unit_name),
-            (t["municipalities"], "; ".join(v.municipalities) or t["none"]),
-            (t["organisations"], "; ".join(v.organisations) or t["none"]),
-            (t["instruments"], "; ".join(v.instrument_titles) or t["none"]),
-            (t["cost"], _money(v) or t["none"]),
-            (t["tags"], " ".join(f"#{tag}" for tag in v.tags) or t["none"]),
-        ]
-        if v.project:
-            facts.append((t["project"], v.project))
-        out += [f"- **{name}:** {_md(value)}" for name, value in facts]
-        if v.description:
-            out += [""] + [_md(line) for line in v.description.splitlines()]
-        out.append("")
-    return "\n".join(out)
-
-
-CSV_HEADER = [
-    "id",
-    "title",
-    "status",
-    "priority",
-    "unit",
-    "unit_name",
-    "proposer",
-    "proposer_name",
-    "partner_municipalities",
-    "partner_organisations",
-    "instruments",
-    "cost",
-    "currency",
-    "cost_eur",
-    "tags",
-    "project",
-    "created_at",
-    "description",
-]
-
-
-def csv_rows(views: Sequence[IdeaView]) -> list[list[str]]:
-    """One row per idea under CSV_HEADER; lists joined with "; "."""
-    return [
-        [
-            str(v.id),
-            v.title,
-            v.status,
-            v.priority,
-            v.unit,
-            v.unit_name,
-            v.proposer,
-            v.proposer_name,
-            "; ".join(v.municipalities),
-            "; ".join(v.organisations),
-            "; ".join(v.instruments),
-            "" if v.cost is None else f"{v.cost:.2f}",
-            v.currency,
-            "" if v.cost_eur is None else f"{v.cost_eur:.2f}",
-            "; ".join(v.tags),
-            v.project or "",
-            v.created_at.isoformat(),
-            v.description,
-        ]
-        for v in views
-    ]

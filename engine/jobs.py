@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from engine import digest
 from engine.channels.config import MailSettings
-from engine.notices import insert
+from sqlalchemy import insert
 from engine.outbox import DispatchReport, dispatch
 from engine.service import Engine
 from engine.sweep import SweepReport, sweep

@@ -4,11 +4,11 @@ same notice is never created twice."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from engine.messages import render
 from engine.permissions import OrgIndex
@@ -16,6 +16,9 @@ from storage.tables import outbox
 from workflow.calendar import WorkingCalendar
 from workflow.labels import text
 from workflow.scheme import Scheme
+
+if TYPE_CHECKING:
+    from engine.work import Context
 
 
 def project_context(
@@ -123,4 +126,48 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
     return created
 
 
-__all__ = ["enqueue", "insert", "message_rows", "project_context"]
+def project_notices(
+    ctx: Context,
+    kind: str,
+    key: str,
+    recipients: Sequence[str],
+    now: dt.datetime,
+    *,
+    stage: str,
+    due_at: dt.datetime | None,
+    cal: WorkingCalendar,
+    web_url: str | None,
+    extra: dict[str, Any] | None = None,
+    comment: str | None = None,
+) -> list[dict[str, Any]]:
+    """Outbox rows announcing something `ctx.actor` did to the project to `recipients`."""
+    scheme, org = ctx.scheme.scheme, ctx.org
+    actor = org.org.people.get(ctx.actor)
+
+    def context(lang: str) -> dict[str, Any]:
+        base = project_context(
+            scheme,
+            org,
+            ctx.row,
+            lang,
+            stage=stage,
+            due_at=due_at,
+            now=now,
+            cal=cal,
+            web_url=web_url,
+        )
+        return {
+            **base,
+            "actor": actor.name if actor else None,
+            "sent_date": now.astimezone(cal.zone).date().isoformat(),
+            "comment": comment,
+            "action": "",
+            **(extra or {}),
+        }
+
+    return message_rows(
+        org, recipients, kind=kind, key=key, project_id=ctx.row.id, now=now, context_for=context
+    )
+
+
+__all__ = ["enqueue", "message_rows", "project_context", "project_notices"]

@@ -200,8 +200,8 @@ def add_risk(
     )
 
     def decide(conn: Connection, ctx: Context) -> Change:
-        Engine._require_stage_role(ctx, "add a risk")
-        Engine._refuse_during_handoff(ctx, "add a risk")
+        ctx.require_stage_role("add a risk")
+        ctx.refuse_during_handoff("add a risk")
         _check_owner(ctx, risk)
         pid = ctx.row.id
         number = int(
@@ -234,7 +234,7 @@ def add_risk(
             then=lambda c: c.execute(risks.insert(), row),
         )
 
-    return engine._write(code, actor, now, expect_version, decide)
+    return engine.work.change(code, actor, now, expect_version, decide)
 
 
 def update_risk(
@@ -257,8 +257,8 @@ def update_risk(
         raise UsageError("say what to change (e.g. --likelihood 3 --impact 4)")
 
     def decide(conn: Connection, ctx: Context) -> Change:
-        Engine._require_stage_role(ctx, f"update risk R{number}")
-        Engine._refuse_during_handoff(ctx, f"update risk R{number}")
+        ctx.require_stage_role(f"update risk R{number}")
+        ctx.refuse_during_handoff(f"update risk R{number}")
         pid = ctx.row.id
         row = conn.execute(
             select(risks).where(risks.c.project_id == pid, risks.c.number == number)
@@ -299,13 +299,13 @@ def update_risk(
             then=lambda c: c.execute(stmt.values(values)),
         )
 
-    return engine._write(code, actor, now, expect_version, decide)
+    return engine.work.change(code, actor, now, expect_version, decide)
 
 
 def list_risks(engine: Engine, code: str, *, actor: str | None) -> list[RiskView]:
     """The project's risks, highest score first (unassessed last), then by number."""
     with engine.db.read() as conn:
-        ctx = engine._ctx(conn, engine._row(conn, code), actor)
+        ctx = engine.work.context(conn, engine.work.load(conn, code), actor)
         rows = conn.execute(select(risks).where(risks.c.project_id == ctx.row.id)).all()
     views = [_risk_view(r) for r in rows]
     return sorted(views, key=lambda v: (v.score is None, -(v.score or 0), v.number))
@@ -356,8 +356,8 @@ def set_cba(
         raise UsageError(f"invalid cost-benefit analysis: {exc}") from None
 
     def decide(conn: Connection, ctx: Context) -> Change:
-        Engine._require_stage_role(ctx, "set the cost-benefit analysis")
-        Engine._refuse_during_handoff(ctx, "set the cost-benefit analysis")
+        ctx.require_stage_role("set the cost-benefit analysis")
+        ctx.refuse_during_handoff("set the cost-benefit analysis")
         pid = ctx.row.id
         years = [
             {"project_id": pid, "year": f.year, "cost": f.cost, "benefit": f.benefit}
@@ -395,13 +395,13 @@ def set_cba(
             then=then,
         )
 
-    return engine._write(code, actor, now, expect_version, decide)
+    return engine.work.change(code, actor, now, expect_version, decide)
 
 
 def show_cba(engine: Engine, code: str, *, actor: str | None) -> CbaView | None:
     """The project's cost-benefit analysis with its figures; None if it has none."""
     with engine.db.read() as conn:
-        ctx = engine._ctx(conn, engine._row(conn, code), actor)
+        ctx = engine.work.context(conn, engine.work.load(conn, code), actor)
         head = conn.execute(select(cba).where(cba.c.project_id == ctx.row.id)).first()
         if head is None:
             return None

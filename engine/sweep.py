@@ -27,6 +27,7 @@ from engine import timekeeping
 from engine.failpoints import failpoint
 from engine.notices import enqueue, message_rows, project_context
 from engine.service import Change, Engine
+from storage.projects import load_by_id
 from storage.tables import deadlines, projects, timers
 from workflow import domains
 
@@ -144,11 +145,8 @@ def _fire(
     report: SweepReport,
     caught_up: list[str],
 ) -> None:
-    row = conn.execute(
-        select(
-            projects, select(engine.org_version_column()).scalar_subquery().label("org_version")
-        ).where(projects.c.id == timer.project_id)
-    ).one()
+    row = load_by_id(conn, timer.project_id)
+    assert row is not None  # timers belong to projects, which are never deleted
     cs = engine.compiled(conn, row.scheme_version_id)
     org = engine.org_index(conn, row.org_version)
     cal = engine.calendar(org)

@@ -22,13 +22,15 @@ def _json(value: Any) -> Any:
     return value
 
 
-class _View:
+class View:
+    """A snapshot the service API returns; `to_json` gives it as JSON-ready data."""
+
     def to_json(self) -> dict[str, Any]:
         return {k: _json(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
-class ChecklistItem(_View):
+class ChecklistItem(View):
     item: str
     title: str
     checked: bool
@@ -37,7 +39,7 @@ class ChecklistItem(_View):
 
 
 @dataclass(frozen=True)
-class DeadlineView(_View):
+class DeadlineView(View):
     """One running clock of a project: its stage's, a duty's, or a handoff's."""
 
     kind: str  # stage | duty | handoff
@@ -50,7 +52,7 @@ class DeadlineView(_View):
 
 
 @dataclass(frozen=True)
-class Handoff(_View):
+class Handoff(View):
     """A move across levels waiting for the receiving side to acknowledge it."""
 
     action: str
@@ -64,7 +66,7 @@ class Handoff(_View):
 
 
 @dataclass(frozen=True)
-class ProjectView(_View):
+class ProjectView(View):
     id: int
     code: str
     title: str
@@ -103,7 +105,7 @@ class ProjectView(_View):
 
 
 @dataclass(frozen=True)
-class ActionView(_View):
+class ActionView(View):
     action: str
     title: str
     to: str
@@ -117,7 +119,7 @@ class ActionView(_View):
 
 
 @dataclass(frozen=True)
-class Event(_View):
+class Event(View):
     seq: int
     at: dt.datetime
     actor: str | None
@@ -132,7 +134,7 @@ class Event(_View):
 
 
 @dataclass(frozen=True)
-class Loaded(_View):
+class Loaded(View):
     """The outcome of loading a scheme or an organisation file."""
 
     kind: str
@@ -143,7 +145,7 @@ class Loaded(_View):
 
 
 @dataclass(frozen=True)
-class AuditReport(_View):
+class AuditReport(View):
     projects: int
     events: int
     broken: list[dict[str, Any]]
@@ -164,3 +166,6 @@ def waiting_handoff(level: str, lang: str) -> str:
     """The holder of a project whose handoff to `level` waits, for display."""
     side = _SIDES.get(level, {}).get(lang, level)
     return f"{side}: {_WAITING['en' if lang == 'en' else 'lv']}"
+
+
+_View = View  # the older name, until every module says View

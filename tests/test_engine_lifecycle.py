@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 from conftest import COORDINATOR, T0, shipped_text
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import audit, planning, service
+from engine import audit, planning, work
 from engine.loading import load_org, load_scheme
 from engine.permissions import OrgIndex
 from engine.service import Engine, Outcome, resolve_actor
 from engine.views import Event, ProjectView
-from storage import queries
+from storage import projects as stored_projects
 from storage.database import Database
 from storage.tables import checklist, deadlines, handoffs, outbox, projects, timers
 from workflow.cba import YearFlow
@@ -947,7 +947,10 @@ def test_a_self_loop_keeps_the_checklist(sqlite_engine: Engine, clock: Clock) ->
 
 def _fail_inserting_the_handoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # return_idea clears the idea's ticks and closes the stage's deadlines first.
-    monkeypatch.setattr(queries, "INSERT_HANDOFF", text("INSERT INTO no_such_table (x) VALUES (1)"))
+    def send_handoff(conn: Connection, handoff: dict[str, Any]) -> None:
+        conn.execute(text("INSERT INTO no_such_table (x) VALUES (1)"))
+
+    monkeypatch.setattr(stored_projects, "send_handoff", send_handoff)
 
 
 def _fail_after_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -957,7 +960,7 @@ def _fail_after_the_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
         if name == "advance.after_outbox":
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(service, "failpoint", failpoint)
+    monkeypatch.setattr(work, "failpoint", failpoint)
 
 
 @pytest.mark.parametrize(

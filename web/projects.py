@@ -116,7 +116,7 @@ def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
     risks = planning.list_risks(eng, code, actor=person)
     cba = planning.show_cba(eng, code, actor=person)
     with eng.db.read() as conn:
-        cs = eng.compiled(conn, eng._row(conn, code).scheme_version_id)
+        cs = eng.compiled(conn, eng.work.load(conn, code).scheme_version_id)
         org = eng.org_index(conn)
     scheme = cs.scheme
     names = {pid: p.name or pid for pid, p in org.org.people.items()}

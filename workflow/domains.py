@@ -28,9 +28,7 @@ class OutOfDomain(UsageError):
     """A value outside what its field can mean (code ``domain.*``, with the field)."""
 
     def __init__(self, message: str, *, code: str, field: str, value: object) -> None:
-        super().__init__(message, field=field)
-        self.code = code
-        self.params = {"field": field, "value": str(value)[:100]}
+        super().__init__(message, code=code, field=field, value=str(value)[:100])
 
 
 def money(field: str, value: Decimal | str | None, *, negative: bool = False) -> Decimal | None:

@@ -1,4 +1,11 @@
-"""One exception tree for all of Shēma; the CLI maps each branch to an exit code."""
+"""One exception tree for all of Shēma; the CLI maps each branch to an exit code.
+
+Every error is data: a stable `code` (``advance.needs_role``, ``limit.length``) and its
+`params` (project, action, actor, stage, items, field, limit …). The `message` is the
+plain English sentence for logs and scripts; it names no front end's flags or pages.
+Each edge renders the code in its own words (render/refusals.py: Latvian and English;
+the CLI adds its flags from commands/hints.py).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,19 @@ class ShemaError(Exception):
     """Root of every error Shēma raises on purpose."""
 
     exit_code = 1
+    # The code of an error raised without one: the branch of the tree it belongs to.
+    default_code = "error"
 
-    def __init__(self, message: str, **context: Any) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.context = {k: v for k, v in context.items() if v is not None}
+        self.code = code or self.default_code
+        self.params: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The parameters (the older name)."""
+        return self.params
 
     def __str__(self) -> str:
         return self.message
@@ -44,11 +59,13 @@ class Problem:
 class InputError(ShemaError):
     """A scheme or organisation file is invalid; carries every problem found."""
 
+    default_code = "input.invalid"
+
     exit_code = 2
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(str(p) for p in problems), count=len(problems))
 
 
 class SchemeError(InputError):
@@ -62,26 +79,38 @@ class OrgError(InputError):
 class UsageError(ShemaError):
     """A command was called with arguments that cannot work."""
 
+    default_code = "usage"
+
     exit_code = 2
 
 
 class NotAllowed(ShemaError):
     """The rules refuse the action for this person, project or stage."""
 
+    default_code = "refused"
+
 
 class NotVisible(NotAllowed):
     """The person may not see the project at all; the web answers as if it did not exist."""
+
+    default_code = "project.not_visible"
 
 
 class Conflict(ShemaError):
     """The project changed since the caller looked (stale version), or a uniqueness clash."""
 
+    default_code = "conflict"
+
 
 class NotFound(ShemaError):
     """A project, person, unit, stage or action does not exist."""
 
+    default_code = "not_found"
+
 
 class EnvironmentProblem(ShemaError):
     """The database is unreachable or not initialised, or mail is misconfigured."""
+
+    default_code = "environment"
 
     exit_code = 3

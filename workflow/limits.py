@@ -44,9 +44,7 @@ class LimitExceeded(UsageError):
     """An input is larger than its bound (a text field, a file, a request body)."""
 
     def __init__(self, message: str, *, code: str, field: str, limit: int, size: int) -> None:
-        super().__init__(message, field=field)
-        self.code = code
-        self.params = {"field": field, "limit": limit, "size": size}
+        super().__init__(message, code=code, field=field, limit=limit, size=size)
 
 
 def text(field: str, value: str | None) -> str | None:

@@ -1,0 +1,3 @@
+"""Bounds and domains of inputs (workflow/limits.py, workflow/domains.py)."""
+
+ENTRIES: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Refusals of project changes: moves, checklists, handoffs, holds, assignments."""
+
+ENTRIES: dict[str, tuple[str, str]] = {}
