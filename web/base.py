@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.service import Engine
+from render import refusals
 from web.auth import Clock, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
 from web.i18n import LANGS, words
 from workflow import limits
@@ -167,20 +168,37 @@ class Web:
             try:
                 return await handler(self, request, ctx)
             except ShemaError as exc:
-                return self._refused(request, ctx, exc)
+                return await self.refused(request, ctx, exc)
 
         return endpoint
 
-    def _refused(self, request: Request, ctx: Ctx, exc: ShemaError) -> Response:
+    async def refused(self, request: Request, ctx: Ctx, exc: ShemaError) -> Response:
+        """The answer to a refusal: 404 for what the person may not see, else the reason
+        in their language (as a flash message after a form post)."""
         w = words(ctx.lang)
         hidden = isinstance(exc, NotFound | NotVisible)
         if hidden:
             return self.error(request, 404, w["not_found"], w["not_found_text"])
+        said = await self.run(self.say, exc, ctx.lang)
         if request.method == "POST":
-            self.flash(request, "error", w["stale"] if isinstance(exc, Conflict) else exc.message)
+            self.flash(request, "error", w["stale"] if isinstance(exc, Conflict) else said)
             return self.redirect(ctx.back)
         status = 409 if isinstance(exc, Conflict) else 400 if isinstance(exc, UsageError) else 403
-        return self.error(request, status, w["forbidden"], exc.message)
+        return self.error(request, status, w["forbidden"], said)
+
+    def say(self, exc: ShemaError, lang: str) -> str:
+        """A refusal in the person's language, people named by their names."""
+        try:
+            names = self.names()
+        except ShemaError:  # no organisation to name anyone by: say the ids
+            names = {}
+        return refusals.render(exc, lang, name_of=lambda pid: names.get(pid, pid))
+
+    def names(self) -> dict[str, str]:
+        """Every person's display name by id, from the organisation in force."""
+        with self.engine.db.read() as conn:
+            org = self.engine.org_index(conn)
+        return {pid: p.name or pid for pid, p in org.org.people.items()}
 
 
 def version_field(ctx: Ctx) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-LANGS = ("lv", "en")
+from workflow.labels import LANGUAGES
+
+LANGS = LANGUAGES  # the languages of the interface: those of the labels
 
 WORDS: dict[str, tuple[str, str]] = {
     "app": ("Shēma", "Shēma"),

@@ -9,12 +9,14 @@ error's own English message, so a person always reads something true.
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from render.refusals import general, inputs, projects
 from workflow.errors import ShemaError
+from workflow.labels import LANGUAGES
 
 CATALOGUE: dict[str, tuple[str, str]] = {
     **general.ENTRIES,
@@ -23,10 +25,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 # Parameters that name a person: an edge may show their names instead of their ids.
 PERSON_PARAMS = frozenset({"actor", "person", "holder", "owner", "by"})
-LANGUAGES = ("lv", "en")
 
 
 def _shown(value: Any, lang: str) -> str:
+    if isinstance(value, dt.date):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        return f"{day:%d.%m.%Y}." if lang == "lv" else day.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else list(value)
         return ", ".join(str(v) for v in items) or ("nekas" if lang == "lv" else "none")
@@ -69,3 +73,6 @@ def render(
 
 def codes() -> Iterable[str]:
     return CATALOGUE.keys()
+
+
+__all__ = ["CATALOGUE", "LANGUAGES", "fields", "render"]
