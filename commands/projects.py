@@ -22,6 +22,7 @@ from commands.base import (
     print_outcome,
     table,
 )
+from engine.verbs import VERBS, Param, Verb, perform
 
 # -- projects ----------------------------------------------------------------------
 
@@ -235,82 +236,43 @@ def project_actions(s: Settings, code: str, as_json: bool) -> None:
     )
 
 
-def _write_command(
-    name: str, help_text: str, params: list[Callable[[Any], Any]], run: Callable[..., Any]
-) -> None:
-    """A project command that writes: the same options, output and errors for all."""
+def _option(param: Param) -> Callable[[Any], Any]:
+    """The click argument or option of a verb's parameter."""
+    flag = f"--{param.cli or param.name}"
+    if param.kind == "argument":
+        return click.argument(param.cli or param.name)
+    if param.kind == "flag":
+        return click.option(flag, param.name, is_flag=True, help=param.help or None)
+    if param.kind == "many":
+        return click.option(flag, param.name, multiple=True, help=param.help or None)
+    return click.option(flag, param.name, required=param.kind == "required", default=None)
 
-    def command(s: Settings, as_json: bool, **kwargs: Any) -> None:
-        out = run(s.engine(), actor=s.who(), now=now(), **kwargs)
+
+def _write_command(verb: Verb) -> None:
+    """A project command that writes, from the verb table: the same options, output and
+    errors for all."""
+
+    def command(s: Settings, as_json: bool, code: str, **kwargs: Any) -> None:
+        expect = kwargs.pop("expect_version")
+        values = {
+            p.name: (not kwargs[p.name]) if p.negated else kwargs[p.name] for p in verb.params
+        }
+        out = perform(
+            s.engine(), verb.name, code, values, actor=s.who(), now=now(), expect_version=expect
+        )
         print_outcome(
             out, as_json, f"{out.code}: {out.kind}; stage {out.stage}, version {out.version}"
         )
 
-    command.__doc__ = help_text
-    for param in reversed([*params, json_option]):
-        command = param(command)
-    project.command(name)(pass_settings(command))
+    command.__doc__ = verb.help
+    options = [click.argument("code"), *map(_option, verb.params), expect_option, json_option]
+    for option in reversed(options):
+        command = option(command)
+    project.command(verb.name)(pass_settings(command))
 
 
-_code = click.argument("code")
-_refs = click.option(
-    "--ref",
-    "refs",
-    multiple=True,
-    help="A document reference (registration number or URL); repeatable.",
-)
-
-_write_command(
-    "advance",
-    "Move the project on by ACTION.",
-    [
-        _code,
-        click.argument("action"),
-        click.option("--comment", default=None),
-        _refs,
-        expect_option,
-    ],
-    lambda e, code, action, **kw: e.advance(code, action, **kw),
-)
-_write_command(
-    "ack",
-    "Acknowledge a handoff to my side.",
-    [_code, expect_option],
-    lambda e, code, **kw: e.acknowledge(code, **kw),
-)
-_write_command(
-    "check",
-    "Tick (or --uncheck) a checklist item.",
-    [_code, click.argument("item"), click.option("--uncheck", is_flag=True), expect_option],
-    lambda e, code, item, uncheck, **kw: e.check(code, item, checked=not uncheck, **kw),
-)
-_write_command(
-    "assign",
-    "Make PERSON responsible.",
-    [_code, click.argument("person"), expect_option],
-    lambda e, code, person, **kw: e.assign(code, person, **kw),
-)
-_write_command(
-    "comment",
-    "Add a comment.",
-    [_code, click.argument("text"), _refs, expect_option],
-    lambda e, code, text, **kw: e.comment(code, text, **kw),
-)
-_write_command(
-    "hold",
-    "Pause the project (waiting for an external body).",
-    [_code, click.option("--reason", required=True), expect_option],
-    lambda e, code, **kw: e.hold(code, **kw),
-)
-_write_command(
-    "resume", "End a hold.", [_code, expect_option], lambda e, code, **kw: e.resume(code, **kw)
-)
-_write_command(
-    "force",
-    "Move the project to STAGE (coordinators only, with a reason).",
-    [_code, click.argument("stage"), click.option("--reason", required=True), expect_option],
-    lambda e, code, stage, **kw: e.force(code, stage, **kw),
-)
+for _verb in VERBS.values():
+    _write_command(_verb)
 
 
 @project.command("history")

@@ -179,26 +179,17 @@ class Web:
         hidden = isinstance(exc, NotFound | NotVisible)
         if hidden:
             return self.error(request, 404, w["not_found"], w["not_found_text"])
-        said = await self.run(self.say, exc, ctx.lang)
+        said = self.say(exc, ctx.lang)
         if request.method == "POST":
             self.flash(request, "error", w["stale"] if isinstance(exc, Conflict) else said)
             return self.redirect(ctx.back)
         status = 409 if isinstance(exc, Conflict) else 400 if isinstance(exc, UsageError) else 403
         return self.error(request, status, w["forbidden"], said)
 
-    def say(self, exc: ShemaError, lang: str) -> str:
-        """A refusal in the person's language, people named by their names."""
-        try:
-            names = self.names()
-        except ShemaError:  # no organisation to name anyone by: say the ids
-            names = {}
-        return refusals.render(exc, lang, name_of=lambda pid: names.get(pid, pid))
-
-    def names(self) -> dict[str, str]:
-        """Every person's display name by id, from the organisation in force."""
-        with self.engine.db.read() as conn:
-            org = self.engine.org_index(conn)
-        return {pid: p.name or pid for pid, p in org.org.people.items()}
+    @staticmethod
+    def say(exc: ShemaError, lang: str) -> str:
+        """A refusal in the person's language (people by their ids, as the forms take)."""
+        return refusals.render(exc, lang)
 
 
 def version_field(ctx: Ctx) -> int:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from engine import planning
 from engine.service import Engine
+from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
 from web.base import Ctx, Web, version_field
 from web.diagrams import svg
@@ -148,45 +149,35 @@ async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
     code, verb = request.path_params["code"], request.path_params["verb"]
     ctx.back = f"/projects/{code}"
     version = version_field(ctx)
-    eng, now, who = web.engine, web.now(), ctx.person
-    if verb == "check":
-        ticked = ctx.field("checked") != "0"
-        await web.run(
-            eng.check,
-            code,
-            ctx.field("item"),
-            actor=who,
-            now=now,
-            checked=ticked,
-            expect_version=version,
-        )
-    elif verb == "advance":
-        await web.run(
-            eng.advance,
-            code,
-            ctx.field("action"),
-            actor=who,
-            now=now,
-            comment=ctx.field("comment").strip() or None,
-            expect_version=version,
-        )
-    elif verb == "ack":
-        await web.run(eng.acknowledge, code, actor=who, now=now, expect_version=version)
-    elif verb == "comment":
-        body = ctx.field("body")
-        await web.run(eng.comment, code, body, actor=who, now=now, expect_version=version)
-    elif verb == "hold":
-        reason = ctx.field("reason")
-        await web.run(eng.hold, code, reason=reason, actor=who, now=now, expect_version=version)
-    elif verb == "resume":
-        await web.run(eng.resume, code, actor=who, now=now, expect_version=version)
-    elif verb == "assign":
-        person = ctx.field("person").strip()
-        await web.run(eng.assign, code, person, actor=who, now=now, expect_version=version)
-    else:
-        raise UsageError(f"no such form {verb!r}")
+    verb_spec = VERBS.get(verb)
+    if verb_spec is None or not verb_spec.web:
+        raise UsageError(f"no such form {verb[:40]!r}", code="web.no_form", form=verb[:40])
+    values = {p.name: _form_value(ctx, p) for p in verb_spec.params}
+    await web.run(
+        perform,
+        web.engine,
+        verb,
+        code,
+        values,
+        actor=ctx.person,
+        now=web.now(),
+        expect_version=version,
+    )
     web.flash(request, "ok", words(ctx.lang)["done"])
     return web.redirect(ctx.back)
+
+
+def _form_value(ctx: Ctx, param: Param) -> Any:
+    """A verb's parameter from the form: texts as typed (an empty optional one is None,
+    a person id without spaces), a flag unless "0"; the web has no repeatable fields."""
+    if param.kind == "flag":
+        return ctx.field(param.name) != "0"
+    if param.kind == "many":
+        return ()
+    raw = ctx.field(param.name)
+    if param.kind == "optional":
+        return raw.strip() or None
+    return raw.strip() if param.name == "person" else raw
 
 
 def routes(web: Web) -> list[Route]:
