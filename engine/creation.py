@@ -154,7 +154,7 @@ def create_in(
     who = person(org, actor)
     cs = versions.scheme_for_new(conn, new.scheme)
     works_there = _check_creator(org, cs, who, new)
-    cal = versions.calendar(org)
+    cal = versions.calendar(org, cs.scheme.calendar.timezone)
     year = now.astimezone(cal.zone).year
     prefix = org.org.municipality.code_prefix
     code = f"{prefix}-{year}-{stored.next_code_number(conn, prefix, year):04d}"

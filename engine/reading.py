@@ -62,7 +62,7 @@ class Reader:
         holder_kind, holder_id, holder, since = _holder(row, cs, stage, handoff, lang)
         unit = org.org.units.get(row.unit_id)
         next_due = row.next_due if pending is not None else stored.next_due(conn, row.id)
-        cal = self.versions.calendar(org)
+        cal = self.versions.calendar(org, cs.scheme.calendar.timezone)
         days_left = None
         if next_due is not None and now is not None:
             days_left = cal.working_days_between(cal.local_date(now), cal.local_date(next_due))

@@ -48,8 +48,8 @@ class Engine:
 
     # -- the stored versions, compiled -----------------------------------------------
 
-    def calendar(self, org: OrgIndex) -> WorkingCalendar:
-        return self.versions.calendar(org)
+    def calendar(self, org: OrgIndex, timezone: str | None = None) -> WorkingCalendar:
+        return self.versions.calendar(org, timezone)
 
     def compiled(self, conn: Connection, version_id: int) -> CompiledScheme:
         return self.versions.compiled(conn, version_id)

@@ -21,14 +21,17 @@ class Versions:
     def __init__(self) -> None:
         self.schemes: dict[int, CompiledScheme] = {}
         self.org: OrgIndex | None = None
-        self.calendars: dict[int, WorkingCalendar] = {}
+        self.calendars: dict[tuple[int, str | None], WorkingCalendar] = {}
 
-    def calendar(self, org: OrgIndex) -> WorkingCalendar:
-        """The working-day calendar of an organisation version (national + its overrides)."""
-        found = self.calendars.get(org.version_id)
+    def calendar(self, org: OrgIndex, timezone: str | None = None) -> WorkingCalendar:
+        """The working-day calendar of an organisation version (national + its overrides),
+        counting days in `timezone` (a scheme's; the calendar's own when None)."""
+        key = (org.version_id, timezone)
+        found = self.calendars.get(key)
         if found is None:
-            found = self.calendars[org.version_id] = WorkingCalendar(
-                org.org.calendar, compiled=org.calendar
+            zone = {"timezone": timezone} if timezone else {}
+            found = self.calendars[key] = WorkingCalendar(
+                org.org.calendar, compiled=org.calendar, **zone
             )
         return found
 

@@ -186,7 +186,8 @@ class Work:
                 project=row.code,
                 unit=row.unit_id,
             )
-        return Context(row, scheme, org, who, roles, self.versions.calendar(org), self.web_url)
+        cal = self.versions.calendar(org, scheme.scheme.calendar.timezone)
+        return Context(row, scheme, org, who, roles, cal, self.web_url)
 
     def change(
         self,

@@ -65,114 +65,153 @@ def _reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
 
 def check_scheme(data: Any) -> list[Finding]:
     """Every cross-reference and graph problem in raw scheme data."""
-    out: list[Finding] = []
     if not isinstance(data, dict):
-        return out
-    roles = _mapping(data.get("roles"))
-    stages = _mapping(data.get("stages"))
-    actions = _mapping(data.get("actions"))
-    dates = _mapping(data.get("dates"))
-    known_roles = set(roles) | {COORDINATOR}
+        return []
+    raw = _Raw(data)
+    out = _names_and_titles(raw)
+    for name in raw.stages:
+        out += _stage_findings(raw, name)
+    edges: dict[str, set[str]] = {s: set() for s in raw.stages}
+    for name in raw.actions:
+        out += _action_findings(raw, name, edges)
+    return out + _graph_findings(raw, edges)
 
-    if COORDINATOR in roles:
+
+class _Raw:
+    """The parts of raw scheme data the checks look at, each a mapping (empty if absent)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.roles = _mapping(data.get("roles"))
+        self.stages = _mapping(data.get("stages"))
+        self.actions = _mapping(data.get("actions"))
+        self.dates = _mapping(data.get("dates"))
+        self.known_roles = set(self.roles) | {COORDINATOR}
+
+    def role_refs(self, base: tuple[str | int, ...], value: Any) -> list[Finding]:
+        return [
+            (_at(base, i), f"unknown role {name!r}")
+            for i, name in _names(value)
+            if name not in self.known_roles
+        ]
+
+    def is_terminal(self, stage: str) -> bool:
+        return _mapping(self.stages.get(stage)).get("terminal") is True
+
+
+def _names_and_titles(raw: _Raw) -> list[Finding]:
+    out: list[Finding] = []
+    if COORDINATOR in raw.roles:
         out.append((("roles", COORDINATOR), "'coordinator' is built in; do not define it"))
-
-    def role_refs(base: tuple[str | int, ...], value: Any) -> None:
-        for i, name in _names(value):
-            if name not in known_roles:
-                out.append((_at(base, i), f"unknown role {name!r}"))
-
-    for kind, table in (("stages", stages), ("actions", actions)):
+    for kind, table in (("stages", raw.stages), ("actions", raw.actions)):
         for name in table:
             if re.match(IDENTIFIER, name) and (why := reserved_name_reason(name)):
                 out.append(((kind, name), f"reserved name: {why}"))
+    out += _multiline_titles([((), raw.data)])
+    for kind, table in (("roles", raw.roles), ("stages", raw.stages), ("actions", raw.actions)):
+        out += _multiline_titles(((kind, name), value) for name, value in table.items())
+    return out
 
-    out += _multiline_titles([((), data)])
-    for kind, table in (("roles", roles), ("stages", stages), ("actions", actions)):
-        out += _multiline_titles(((kind, name), raw) for name, raw in table.items())
 
-    for name, raw in stages.items():
-        stage = _mapping(raw)
-        base: tuple[str | int, ...] = ("stages", name)
-        terminal = stage.get("terminal") is True
-        if terminal:
-            for key in ("deadline", "reminders", "escalation"):
-                if stage.get(key):
-                    out.append(((*base, key), f"a terminal stage has no {key}"))
-        elif "owner" not in stage:
-            out.append((base, "a stage that is not terminal needs an owner"))
-        if "owner" in stage:
-            role_refs((*base, "owner"), stage["owner"])
-        role_refs((*base, "participants"), stage.get("participants"))
-        for i, step in enumerate(_list(stage.get("escalation"))):
-            if isinstance(step, dict):
-                role_refs((*base, "escalation", i, "to"), step.get("to"))
-        deadline = _mapping(stage.get("deadline"))
-        if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
-            out.append(
-                (
-                    (*base, "deadline", "before"),
-                    f"unknown project date {deadline['before']!r} (declare it under dates)",
-                )
+def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
+    stage = _mapping(raw.stages[name])
+    base: tuple[str | int, ...] = ("stages", name)
+    out: list[Finding] = []
+    if stage.get("terminal") is True:
+        for key in ("deadline", "reminders", "escalation"):
+            if stage.get(key):
+                out.append(((*base, key), f"a terminal stage has no {key}"))
+    elif "owner" not in stage:
+        out.append((base, "a stage that is not terminal needs an owner"))
+    if "owner" in stage:
+        out += raw.role_refs((*base, "owner"), stage["owner"])
+    out += raw.role_refs((*base, "participants"), stage.get("participants"))
+    for i, step in enumerate(_list(stage.get("escalation"))):
+        if isinstance(step, dict):
+            out += raw.role_refs((*base, "escalation", i, "to"), step.get("to"))
+    deadline = _mapping(stage.get("deadline"))
+    if isinstance(deadline.get("before"), str) and deadline["before"] not in raw.dates:
+        out.append(
+            (
+                (*base, "deadline", "before"),
+                f"unknown project date {deadline['before']!r} (declare it under dates)",
             )
-        if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
-            out.append((base, "reminders and escalation need a deadline"))
+        )
+    if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
+        out.append((base, "reminders and escalation need a deadline"))
+    return out
 
-    edges: dict[str, set[str]] = {s: set() for s in stages}
-    for name, raw in actions.items():
-        action = _mapping(raw)
-        base = ("actions", name)
-        sources = _names(action.get("from"))
-        for idx, src in sources:
-            if src not in stages:
-                out.append((_at((*base, "from"), idx), f"unknown stage {src!r}"))
-            elif _mapping(stages[src]).get("terminal") is True:
+
+def _action_findings(raw: _Raw, name: str, edges: dict[str, set[str]]) -> list[Finding]:
+    """An action's references; its moves are added to `edges` (stage -> targets)."""
+    action = _mapping(raw.actions[name])
+    base: tuple[str | int, ...] = ("actions", name)
+    out: list[Finding] = []
+    sources = _names(action.get("from"))
+    for idx, src in sources:
+        if src not in raw.stages:
+            out.append((_at((*base, "from"), idx), f"unknown stage {src!r}"))
+        elif raw.is_terminal(src):
+            out.append(
+                (_at((*base, "from"), idx), f"stage {src!r} is terminal; no action leaves it")
+            )
+    target = action.get("to")
+    if isinstance(target, str) and target not in raw.stages:
+        out.append(((*base, "to"), f"unknown stage {target!r}"))
+    out += raw.role_refs((*base, "by"), action.get("by"))
+    out += raw.role_refs((*base, "notify"), action.get("notify"))
+    out += _requires_findings(raw, base, action, sources)
+    deadline = _mapping(action.get("deadline"))
+    if isinstance(deadline.get("before"), str) and deadline["before"] not in raw.dates:
+        out.append(((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}"))
+    opener = action.get("opened_by")
+    if isinstance(opener, str):
+        out.extend(_opener_findings(base, action, opener, _mapping(raw.actions.get(opener))))
+    if isinstance(target, str) and target in raw.stages:
+        for _, src in sources:
+            if src in edges:
+                edges[src].add(target)
+    return out
+
+
+def _requires_findings(
+    raw: _Raw,
+    base: tuple[str | int, ...],
+    action: dict[str, Any],
+    sources: list[tuple[int | None, str]],
+) -> list[Finding]:
+    out: list[Finding] = []
+    for idx, item in _names(action.get("requires")):
+        for _, src in sources:
+            checklist = _mapping(raw.stages.get(src)).get("checklist")
+            items = checklist if isinstance(checklist, list) else list(_mapping(checklist))
+            if src in raw.stages and item not in items:
                 out.append(
-                    (_at((*base, "from"), idx), f"stage {src!r} is terminal; no action leaves it")
-                )
-        target = action.get("to")
-        if isinstance(target, str) and target not in stages:
-            out.append(((*base, "to"), f"unknown stage {target!r}"))
-        role_refs((*base, "by"), action.get("by"))
-        role_refs((*base, "notify"), action.get("notify"))
-        for idx, item in _names(action.get("requires")):
-            for _, src in sources:
-                checklist = _mapping(stages.get(src)).get("checklist")
-                items = checklist if isinstance(checklist, list) else list(_mapping(checklist))
-                if src in stages and item not in items:
-                    out.append(
-                        (
-                            _at((*base, "requires"), idx),
-                            f"checklist item {item!r} is not in stage {src!r}'s checklist",
-                        )
+                    (
+                        _at((*base, "requires"), idx),
+                        f"checklist item {item!r} is not in stage {src!r}'s checklist",
                     )
-        deadline = _mapping(action.get("deadline"))
-        if isinstance(deadline.get("before"), str) and deadline["before"] not in dates:
-            out.append(
-                ((*base, "deadline", "before"), f"unknown project date {deadline['before']!r}")
-            )
-        opener = action.get("opened_by")
-        if isinstance(opener, str):
-            out.extend(_opener_findings(base, action, opener, _mapping(actions.get(opener))))
-        if isinstance(target, str) and target in stages:
-            for _, src in sources:
-                if src in edges:
-                    edges[src].add(target)
+                )
+    return out
 
+
+def _graph_findings(raw: _Raw, edges: dict[str, set[str]]) -> list[Finding]:
+    """Reachability: every stage from the initial one, a terminal stage from every stage."""
+    stages = raw.stages
     if not stages:
-        return out
-    initial = data.get("initial")
+        return []
+    initial = raw.data.get("initial")
     if not isinstance(initial, str):  # absent or null; a wrong type is pydantic's to report
         initial = next(iter(stages))
-    if isinstance(initial, str) and initial not in stages:
-        out.append((("initial",), f"unknown stage {initial!r}"))
-        return out
-    terminals = {s for s, raw in stages.items() if _mapping(raw).get("terminal") is True}
+    if initial not in stages:
+        return [(("initial",), f"unknown stage {initial!r}")]
+    out: list[Finding] = []
+    terminals = {s for s in stages if raw.is_terminal(s)}
     if not terminals:
         out.append((("stages",), "no stage is terminal; projects could never finish"))
     if initial in terminals:
         out.append((("initial",), f"the initial stage {initial!r} is terminal"))
-    reachable = _reachable([initial], edges) if isinstance(initial, str) else set(stages)
+    reachable = _reachable([initial], edges)
     for name in stages:
         if name not in reachable:
             out.append((("stages", name), f"stage {name!r} cannot be reached from {initial!r}"))
