@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -123,32 +123,31 @@ _NEXT_NUMBER: dict[str, Any] = {}
 
 def record(row: Any) -> ProjectRecord:
     """A ProjectRecord from a row of `projects` (plus `org_version`, `next_due`)."""
-    m: Mapping[str, Any] = row._mapping
     return ProjectRecord(
-        id=m["id"],
-        code=m["code"],
-        title=m["title"],
-        unit_id=m["unit_id"],
-        scheme_version_id=m["scheme_version_id"],
-        stage=m["stage"],
-        stage_entered_at=m["stage_entered_at"],
-        version=m["version"],
-        responsible_id=m["responsible_id"],
-        budget_amount=m["budget_amount"],
-        budget_currency=m["budget_currency"],
-        funding_instrument=m["funding_instrument"],
-        partners=json.loads(m["partners"]),
-        dates=json.loads(m["dates"]),
-        handoff_since=m["handoff_since"],
-        hold_since=m["hold_since"],
-        hold_reason=m["hold_reason"],
-        created_at=m["created_at"],
-        created_by=m["created_by"],
-        head_seq=m["head_seq"],
-        head_hash=m["head_hash"],
-        idea_id=m["idea_id"],
-        org_version=m.get("org_version"),
-        next_due=m.get("next_due"),
+        id=row.id,
+        code=row.code,
+        title=row.title,
+        unit_id=row.unit_id,
+        scheme_version_id=row.scheme_version_id,
+        stage=row.stage,
+        stage_entered_at=row.stage_entered_at,
+        version=row.version,
+        responsible_id=row.responsible_id,
+        budget_amount=row.budget_amount,
+        budget_currency=row.budget_currency,
+        funding_instrument=row.funding_instrument,
+        partners=json.loads(row.partners),
+        dates=json.loads(row.dates),
+        handoff_since=row.handoff_since,
+        hold_since=row.hold_since,
+        hold_reason=row.hold_reason,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        head_seq=row.head_seq,
+        head_hash=row.head_hash,
+        idea_id=row.idea_id,
+        org_version=getattr(row, "org_version", None),
+        next_due=getattr(row, "next_due", None),
     )
 
 
