@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
@@ -39,7 +36,11 @@ def _risk_number(value: str) -> int:
 
     raw = value.strip().upper().removeprefix("R")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise UsageError(f"{value[:40]!r} is not a risk number (e.g. R2 or 2)")
+        raise UsageError(
+            f"{value[:40]!r} is not a risk number (e.g. R2 or 2)",
+            code="risk.bad_number",
+            value=value[:40],
+        )
     return int(raw)
 
 
@@ -189,8 +190,8 @@ def project_cba_set(
     """Set (replace) the cost-benefit analysis from yearly flows."""
     from decimal import Decimal, InvalidOperation
 
-    from engine.planning import parse_flows_csv, set_cba
-    from workflow.cba import YearFlow
+    from engine.planning import set_cba
+    from workflow.cba import YearFlow, parse_flows_csv
     from workflow.errors import UsageError
     from workflow.money import Money
 
@@ -204,14 +205,23 @@ def project_cba_set(
             flows.append(YearFlow(int(year), Money.parse(cost).amount, Money.parse(benefit).amount))
         except ValueError:
             raise UsageError(
-                f"--year {year} {cost} {benefit}: expected a year, a cost and a benefit"
+                f"--year {year} {cost} {benefit}: expected a year, a cost and a benefit",
+                code="cba.bad_year_flow",
+                year=year,
+                cost=cost,
+                benefit=benefit,
             ) from None
     if not flows:
-        raise UsageError("give the yearly flows: --year YEAR COST BENEFIT (repeat) or --file")
+        raise UsageError(
+            "give the yearly flows: --year YEAR COST BENEFIT (repeat) or --file",
+            code="cba.no_flows",
+        )
     try:
         fraction = Decimal(rate.strip().rstrip("%").strip().replace(",", ".")) / 100
     except InvalidOperation:
-        raise UsageError(f"--discount-rate {rate!r} is not a percentage") from None
+        raise UsageError(
+            f"--discount-rate {rate!r} is not a percentage", code="cba.bad_rate", value=rate
+        ) from None
     out = set_cba(
         s.engine(),
         code,
@@ -248,7 +258,11 @@ def project_cba_show(s: Settings, code: str, as_json: bool) -> None:
 
     view = show_cba(s.engine(), code, actor=s.who())
     if view is None:
-        raise NotFound(f"{code} has no cost-benefit analysis: `shema project cba set {code} …`")
+        raise NotFound(
+            f"{code} has no cost-benefit analysis: `shema project cba set {code} …`",
+            code="cba.missing",
+            project=code,
+        )
     if as_json:
         echo_json(view.to_json())
         return

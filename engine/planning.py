@@ -1,10 +1,11 @@
-"""Planning tools on a project: the risk register and the cost-benefit analysis, and the
-built-in gates a scheme action may require of them.
+"""Planning tools on a project: the risk register and the cost-benefit analysis.
 
 Every change is a project event (``risk_added``, ``risk_updated``, ``cba_set``) written
-through :meth:`Engine._write`, so it bumps the project's version, is hash-chained in its
-history and is refused with nothing written when the rules say no. Reading needs only
-that the person may see the project.
+through the unit of work (:func:`engine.work.Work.change`), so it bumps the project's
+version, is hash-chained in its history and is refused with nothing written when the
+rules say no. Reading needs only that the person may see the project. The gates a scheme
+action may require of this data are checked in :mod:`engine.gates`; the rows are read
+and written by :mod:`storage.planning`.
 """
 
 from __future__ import annotations
@@ -13,71 +14,38 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Connection
 
 from engine.history import flows_digest
-from engine.service import Change, Context, Engine, Outcome
-from engine.views import _View
-from storage.tables import cba, cba_years, risks
+from engine.views import View
+from engine.work import Change, Context, Outcome, Work
+from storage import planning as stored
+from storage.database import Database
 from workflow import cba as maths
 from workflow import domains
 from workflow.errors import NotFound, UsageError
 from workflow.money import EUR, LVL, Money, cents
 from workflow.risks import RiskFields, level, score, validate_risk
-from workflow.scheme import Gate
-
-# -- gates ------------------------------------------------------------------------------
-
-_ASSESSED_RISKS = (
-    select(func.count())
-    .select_from(risks)
-    .where(
-        and_(
-            risks.c.project_id == bindparam("pid"),
-            risks.c.likelihood.is_not(None),
-            risks.c.impact.is_not(None),
-        )
-    )
-)
-_CBA_YEARS_WITH_FLOWS = (
-    select(func.count())
-    .select_from(cba_years)
-    .where(
-        and_(
-            cba_years.c.project_id == bindparam("pid"),
-            or_(cba_years.c.cost > 0, cba_years.c.benefit > 0),
-        )
-    )
-)
-
-GATE_MESSAGES: dict[str, str] = {
-    "risk_register": "the risk register has no assessed risk (one with likelihood and impact "
-    "rated: `shema project risk add`)",
-    "cost_benefit": "no cost-benefit analysis has been computed (`shema project cba set`)",
-}
 
 
-def missing_gates(conn: Connection, project_id: int, gates: Sequence[Gate]) -> list[str]:
-    """What the project's own data still lacks for `gates`, one message per unmet gate
-    (empty when all are met). Runs in the caller's transaction."""
-    out = []
-    for gate in gates:
-        if gate == "risk_register":
-            met = conn.execute(_ASSESSED_RISKS, {"pid": project_id}).scalar_one() > 0
-        else:
-            met = conn.execute(_CBA_YEARS_WITH_FLOWS, {"pid": project_id}).scalar_one() > 0
-        if not met:
-            out.append(GATE_MESSAGES[gate])
-    return out
+class Engine(Protocol):
+    """What the planning tools need of the service (`engine.service.Engine` is one): its
+    database for reads and its unit of work for changes."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def work(self) -> Work: ...
 
 
 # -- views ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class RiskView(_View):
+class RiskView(View):
     """One risk of a project's register."""
 
     number: int
@@ -100,7 +68,7 @@ class RiskView(_View):
 
 
 @dataclass(frozen=True)
-class CbaYear(_View):
+class CbaYear(View):
     year: int
     cost: Decimal
     benefit: Decimal
@@ -110,7 +78,7 @@ class CbaYear(_View):
 
 
 @dataclass(frozen=True)
-class CbaView(_View):
+class CbaView(View):
     """A project's cost-benefit analysis and its figures, amounts rounded to the cent."""
 
     code: str
@@ -136,7 +104,7 @@ class CbaView(_View):
 _RISK_FIELDS = ("title", "likelihood", "impact", "owner", "mitigation", "status")
 
 
-def _risk_view(r: Any) -> RiskView:
+def _risk_view(r: stored.RiskRecord) -> RiskView:
     s = score(r.likelihood, r.impact)
     return RiskView(
         r.number,
@@ -145,7 +113,7 @@ def _risk_view(r: Any) -> RiskView:
         r.impact,
         s,
         level(s),
-        r.owner_id,
+        r.owner,
         r.mitigation,
         r.status,
         r.created_at,
@@ -157,7 +125,13 @@ def _risk_view(r: Any) -> RiskView:
 
 def _check_owner(ctx: Context, risk: RiskFields) -> None:
     if risk.owner is not None and risk.owner not in ctx.org.org.people:
-        raise NotFound(f"no person {risk.owner!r} in the organisation", actor=ctx.actor)
+        raise NotFound(
+            f"no person {risk.owner!r} in the organisation",
+            code="risk.owner_unknown",
+            owner=risk.owner,
+            actor=ctx.actor,
+            project=ctx.code,
+        )
 
 
 def _risk_data(risk: RiskFields) -> dict[str, Any]:
@@ -170,6 +144,28 @@ def _risk_data(risk: RiskFields) -> dict[str, Any]:
         "mitigation": risk.mitigation,
         "status": risk.status.value,
     }
+
+
+def _record(
+    number: int,
+    risk: RiskFields,
+    created: tuple[dt.datetime, str | None],
+    now: dt.datetime,
+    by: str,
+) -> stored.RiskRecord:
+    return stored.RiskRecord(
+        number,
+        risk.title,
+        risk.likelihood,
+        risk.impact,
+        risk.owner,
+        risk.mitigation,
+        risk.status.value,
+        created[0],
+        created[1],
+        now,
+        by,
+    )
 
 
 def add_risk(
@@ -204,37 +200,29 @@ def add_risk(
         ctx.refuse_during_handoff("add a risk")
         _check_owner(ctx, risk)
         pid = ctx.row.id
-        number = int(
-            conn.execute(
-                select(func.coalesce(func.max(risks.c.number), 0) + 1).where(
-                    risks.c.project_id == pid
-                )
-            ).scalar_one()
-        )
-        row = {
-            "project_id": pid,
-            "number": number,
-            "title": risk.title,
-            "likelihood": risk.likelihood,
-            "impact": risk.impact,
-            "owner_id": risk.owner,
-            "mitigation": risk.mitigation,
-            "status": risk.status.value,
-            "created_at": now,
-            "created_by": ctx.actor,
-            "updated_at": now,
-            "updated_by": ctx.actor,
-        }
+        number = stored.next_risk_number(conn, pid)
+        record = _record(number, risk, (now, ctx.actor), now, ctx.actor)
         return Change(
             "risk_added",
             {},
             from_stage=ctx.stage,
             to_stage=ctx.stage,
             data={"risk": number, **_risk_data(risk)},
-            then=lambda c: c.execute(risks.insert(), row),
+            then=lambda c: stored.insert_risk(c, pid, record),
         )
 
     return engine.work.change(code, actor, now, expect_version, decide)
+
+
+def _risk_changes(number: int, changes: dict[str, Any]) -> None:
+    domains.number("risk", number)
+    unknown = sorted(set(changes) - set(_RISK_FIELDS))
+    if unknown:
+        raise UsageError(
+            f"a risk has no field {', '.join(unknown)}", code="risk.unknown_field", fields=unknown
+        )
+    if not changes:
+        raise UsageError("say what to change", code="risk.nothing_to_change", number=number)
 
 
 def update_risk(
@@ -249,54 +237,40 @@ def update_risk(
 ) -> Outcome:
     """Change some fields of risk R`number` (title, likelihood, impact, owner, mitigation,
     status); a risk is never deleted, it is closed."""
-    domains.number("risk", number)
-    unknown = sorted(set(changes) - set(_RISK_FIELDS))
-    if unknown:
-        raise UsageError(f"a risk has no field {', '.join(unknown)}")
-    if not changes:
-        raise UsageError("say what to change (e.g. --likelihood 3 --impact 4)")
+    _risk_changes(number, changes)
 
     def decide(conn: Connection, ctx: Context) -> Change:
         ctx.require_stage_role(f"update risk R{number}")
         ctx.refuse_during_handoff(f"update risk R{number}")
         pid = ctx.row.id
-        row = conn.execute(
-            select(risks).where(risks.c.project_id == pid, risks.c.number == number)
-        ).first()
+        row = stored.risk(conn, pid, number)
         if row is None:
-            raise NotFound(f"{ctx.code} has no risk R{number}", project=ctx.code)
-        old = {
-            "title": row.title,
-            "likelihood": row.likelihood,
-            "impact": row.impact,
-            "owner": row.owner_id,
-            "mitigation": row.mitigation,
-            "status": row.status,
-        }
+            raise NotFound(
+                f"{ctx.code} has no risk R{number}",
+                code="risk.unknown",
+                project=ctx.code,
+                number=number,
+            )
+        old = {k: getattr(row, k) for k in _RISK_FIELDS}
         risk = validate_risk({**old, **changes})
         _check_owner(ctx, risk)
         new = _risk_data(risk)
         diff = {k: [old[k], new[k]] for k in _RISK_FIELDS if old[k] != new[k]}
         if not diff:
-            raise UsageError(f"risk R{number} of {ctx.code} already is like that; nothing changed")
-        values = {
-            "title": risk.title,
-            "likelihood": risk.likelihood,
-            "impact": risk.impact,
-            "owner_id": risk.owner,
-            "mitigation": risk.mitigation,
-            "status": risk.status.value,
-            "updated_at": now,
-            "updated_by": ctx.actor,
-        }
-        stmt = update(risks).where(risks.c.project_id == pid, risks.c.number == number)
+            raise UsageError(
+                f"risk R{number} of {ctx.code} already is like that; nothing changed",
+                code="risk.unchanged",
+                project=ctx.code,
+                number=number,
+            )
+        record = _record(number, risk, (row.created_at, row.created_by), now, ctx.actor)
         return Change(
             "risk_updated",
             {},
             from_stage=ctx.stage,
             to_stage=ctx.stage,
             data={"risk": number, "changes": diff, "score": new["score"]},
-            then=lambda c: c.execute(stmt.values(values)),
+            then=lambda c: stored.update_risk(c, pid, record),
         )
 
     return engine.work.change(code, actor, now, expect_version, decide)
@@ -306,7 +280,7 @@ def list_risks(engine: Engine, code: str, *, actor: str | None) -> list[RiskView
     """The project's risks, highest score first (unassessed last), then by number."""
     with engine.db.read() as conn:
         ctx = engine.work.context(conn, engine.work.load(conn, code), actor)
-        rows = conn.execute(select(risks).where(risks.c.project_id == ctx.row.id)).all()
+        rows = stored.risks_of(conn, ctx.row.id)
     views = [_risk_view(r) for r in rows]
     return sorted(views, key=lambda v: (v.score is None, -(v.score or 0), v.number))
 
@@ -318,12 +292,50 @@ _MAX_AMOUNT = Decimal(10) ** 12  # Numeric(14, 2)
 MAX_YEARS = 60  # an analysis period: a building's life, at most
 
 
-def _amount(value: Decimal, what: str) -> Decimal:
+def _amount(value: Decimal, year: int, side: str) -> Decimal:
     if not value.is_finite() or value != cents(value):
-        raise UsageError(f"{what}: {value} is not an amount in whole cents")
+        raise UsageError(
+            f"year {year} {side}: {value} is not an amount in whole cents",
+            code="cba.amount_not_cents",
+            year=year,
+            field=side,
+            value=value,
+        )
     if abs(value) >= _MAX_AMOUNT:
-        raise UsageError(f"{what}: {value} is too large (under a trillion)")
+        raise UsageError(
+            f"year {year} {side}: {value} is too large (under a trillion)",
+            code="cba.amount_too_large",
+            year=year,
+            field=side,
+            value=value,
+        )
     return value
+
+
+def _analysed(
+    flows: Sequence[maths.YearFlow], discount_rate: Decimal, currency: str
+) -> maths.Analysis:
+    """The figures of `flows`, or a UsageError naming the first thing wrong with them."""
+    if len(flows) > MAX_YEARS:
+        raise UsageError(
+            f"a cost-benefit analysis covers at most {MAX_YEARS} years",
+            code="cba.too_many_years",
+            limit=MAX_YEARS,
+        )
+    for f in flows:
+        domains.year("year", f.year)
+        _amount(f.cost, f.year, "cost")
+        _amount(f.benefit, f.year, "benefit")
+    domains.rate("discount rate", discount_rate, low=Decimal(0), high=Decimal(1))
+    try:
+        Money(Decimal(0), currency)
+        if discount_rate != discount_rate.quantize(Decimal("0.000001")):
+            raise ValueError("a discount rate has at most four decimals in per cent")
+        return maths.analyse(flows, discount_rate)
+    except ValueError as exc:
+        raise UsageError(
+            f"invalid cost-benefit analysis: {exc}", code="cba.invalid", reason=str(exc)
+        ) from None
 
 
 def set_cba(
@@ -340,44 +352,16 @@ def set_cba(
     """Replace the project's cost-benefit analysis with yearly `flows` at `discount_rate`
     (a fraction: 0.04 is 4 %); the event records the computed NPV, BCR and IRR."""
     flows = list(flows)
-    if len(flows) > MAX_YEARS:
-        raise UsageError(f"a cost-benefit analysis covers at most {MAX_YEARS} years")
-    for f in flows:
-        domains.year("year", f.year)
-        _amount(f.cost, f"year {f.year} cost")
-        _amount(f.benefit, f"year {f.year} benefit")
-    domains.rate("discount rate", discount_rate, low=Decimal(0), high=Decimal(1))
-    try:
-        Money(Decimal(0), currency)
-        if discount_rate != discount_rate.quantize(Decimal("0.000001")):
-            raise ValueError("a discount rate has at most four decimals in per cent")
-        result = maths.analyse(flows, discount_rate)
-    except ValueError as exc:
-        raise UsageError(f"invalid cost-benefit analysis: {exc}") from None
+    result = _analysed(flows, discount_rate, currency)
+    years = tuple(
+        stored.CbaYearRecord(f.year, f.cost, f.benefit) for f in sorted(flows, key=lambda f: f.year)
+    )
 
     def decide(conn: Connection, ctx: Context) -> Change:
         ctx.require_stage_role("set the cost-benefit analysis")
         ctx.refuse_during_handoff("set the cost-benefit analysis")
         pid = ctx.row.id
-        years = [
-            {"project_id": pid, "year": f.year, "cost": f.cost, "benefit": f.benefit}
-            for f in sorted(flows, key=lambda f: f.year)
-        ]
-
-        def then(c: Connection) -> None:
-            c.execute(delete(cba_years).where(cba_years.c.project_id == pid))
-            c.execute(delete(cba).where(cba.c.project_id == pid))
-            c.execute(
-                cba.insert().values(
-                    project_id=pid,
-                    discount_rate=discount_rate,
-                    currency=currency,
-                    updated_at=now,
-                    updated_by=ctx.actor,
-                )
-            )
-            c.execute(cba_years.insert(), years)
-
+        record = stored.CbaRecord(discount_rate, currency, now, ctx.actor, years)
         return Change(
             "cba_set",
             {},
@@ -392,7 +376,7 @@ def set_cba(
                 "irr": None if result.irr.rate is None else str(result.irr.rate),
             },
             audit={"flows": flows_digest((f.year, f.cost, f.benefit) for f in flows)},
-            then=then,
+            then=lambda c: stored.replace_cba(c, pid, record),
         )
 
     return engine.work.change(code, actor, now, expect_version, decide)
@@ -402,16 +386,13 @@ def show_cba(engine: Engine, code: str, *, actor: str | None) -> CbaView | None:
     """The project's cost-benefit analysis with its figures; None if it has none."""
     with engine.db.read() as conn:
         ctx = engine.work.context(conn, engine.work.load(conn, code), actor)
-        head = conn.execute(select(cba).where(cba.c.project_id == ctx.row.id)).first()
-        if head is None:
-            return None
-        rows = conn.execute(
-            select(cba_years).where(cba_years.c.project_id == ctx.row.id).order_by(cba_years.c.year)
-        ).all()
+        head = stored.cba_of(conn, ctx.row.id)
+    if head is None:
+        return None
     return cba_view(
         ctx.code,
-        [maths.YearFlow(r.year, Decimal(r.cost), Decimal(r.benefit)) for r in rows],
-        Decimal(head.discount_rate),
+        [maths.YearFlow(y.year, y.cost, y.benefit) for y in head.years],
+        head.discount_rate,
         head.currency,
         head.updated_at,
         head.updated_by,
@@ -471,48 +452,3 @@ def cba_view(
         npv_eur=npv_eur,
         notes=notes,
     )
-
-
-def parse_flows_csv(text: str) -> list[maths.YearFlow]:
-    """Yearly flows from spreadsheet text: a header with year, cost and benefit (Latvian
-    gads, izmaksas, ieguvumi also work), comma, semicolon or tab separated, amounts with a
-    decimal point or comma. UsageError names the first bad line."""
-    import csv
-    import io
-
-    text = text.lstrip("\ufeff")
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise UsageError("the cost-benefit file is empty")
-    try:
-        dialect: Any = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO("\n".join(lines)), dialect)
-    header = [h.strip().lower() for h in next(reader)]
-    names = {
-        "year": ("year", "gads"),
-        "cost": ("cost", "costs", "izmaksas"),
-        "benefit": ("benefit", "benefits", "ieguvumi"),
-    }
-    index: dict[str, int] = {}
-    for key, spellings in names.items():
-        found = [i for i, h in enumerate(header) if h in spellings]
-        if not found:
-            raise UsageError(
-                f"the cost-benefit file needs a header with year, cost and benefit "
-                f"(got {', '.join(header)})"
-            )
-        index[key] = found[0]
-    out = []
-    for n, row in enumerate(reader, start=2):
-        try:
-            year = int(row[index["year"]].strip())
-            cost = Money.parse(row[index["cost"]] or "0").amount
-            benefit = Money.parse(row[index["benefit"]] or "0").amount
-        except (ValueError, IndexError):
-            raise UsageError(
-                f"line {n} of the cost-benefit file: {row!r} is not a year, a cost and a benefit"
-            ) from None
-        out.append(maths.YearFlow(year, cost, benefit))
-    return out

@@ -165,7 +165,7 @@ def test_actions_list_the_unmet_gates_as_what_blocks(
 
     assert len(blocked()) == 2
     add_risk(engine, code, title="R", likelihood=1, impact=1, actor=JANIS, now=clock())
-    assert blocked() == ["no cost-benefit analysis has been computed (`shema project cba set`)"]
+    assert blocked() == ["no cost-benefit analysis has been computed"]
     set_cba(engine, code, TEXTBOOK, actor=JANIS, now=clock())
     assert blocked() == []
 

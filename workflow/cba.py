@@ -12,6 +12,8 @@ Conventions (those of the EU's CBA guide for investment projects):
   several, the rates between −99 % and 10,000 % are scanned, and a single zero is
   returned while several are reported as ambiguous.
 
+Yearly flows can also be read from a spreadsheet saved as CSV (`parse_flows_csv`).
+
 Precision: everything is Decimal with 34 significant digits; the IRR is bisected until
 its bracket is narrower than 1e-12 and returned rounded to 10 decimal places (so to
 1e-8 %). Results are exact to the cent long before that.
@@ -19,10 +21,16 @@ its bracket is narrower than 1e-12 and returned rounded to 10 decimal places (so
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from itertools import pairwise
+from typing import Any
+
+from workflow.errors import UsageError
+from workflow.money import Money
 
 DEFAULT_DISCOUNT_RATE = Decimal("0.04")
 MAX_YEARS = 100
@@ -248,3 +256,55 @@ def analyse(flows: Iterable[YearFlow], rate: Decimal = DEFAULT_DISCOUNT_RATE) ->
         bcr=ratio,
         irr=irr(series(checked, "net")),
     )
+
+
+# -- yearly flows from a spreadsheet ------------------------------------------------------
+
+_COLUMNS = {
+    "year": ("year", "gads"),
+    "cost": ("cost", "costs", "izmaksas"),
+    "benefit": ("benefit", "benefits", "ieguvumi"),
+}
+
+
+def parse_flows_csv(text: str) -> list[YearFlow]:
+    """Yearly flows from spreadsheet text: a header with year, cost and benefit (Latvian
+    gads, izmaksas, ieguvumi also work), comma, semicolon or tab separated, amounts with a
+    decimal point or comma. UsageError names the first bad line. The flows are not
+    checked beyond being numbers (`analyse` checks them)."""
+    text = text.lstrip("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise UsageError("the cost-benefit file is empty", code="cba.file_empty")
+    try:
+        dialect: Any = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO("\n".join(lines)), dialect)
+    header = [h.strip().lower() for h in next(reader)]
+    index: dict[str, int] = {}
+    for key, spellings in _COLUMNS.items():
+        found = [i for i, h in enumerate(header) if h in spellings]
+        if not found:
+            raise UsageError(
+                f"the cost-benefit file needs a header with year, cost and benefit "
+                f"(got {', '.join(header)})",
+                code="cba.file_header",
+                header=header,
+            )
+        index[key] = found[0]
+    out = []
+    for n, row in enumerate(reader, start=2):
+        try:
+            year = int(row[index["year"]].strip())
+            cost = Money.parse(row[index["cost"]] or "0").amount
+            benefit = Money.parse(row[index["benefit"]] or "0").amount
+        except (ValueError, IndexError):
+            raise UsageError(
+                f"line {n} of the cost-benefit file: {row!r} is not a year, a cost and a benefit",
+                code="cba.file_line",
+                line=n,
+                row=row,
+            ) from None
+        out.append(YearFlow(year, cost, benefit))
+    return out
