@@ -14,14 +14,23 @@ import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from render.refusals import general, inputs, projects
+from render.refusals import (
+    admin,
+    audit,
+    general,
+    ideas,
+    inputs,
+    notify,
+    planning,
+    projects,
+    reports,
+)
 from workflow.errors import ShemaError
 from workflow.labels import LANGUAGES
 
+_DOMAINS = (general, inputs, projects, ideas, planning, reports, notify, audit, admin)
 CATALOGUE: dict[str, tuple[str, str]] = {
-    **general.ENTRIES,
-    **inputs.ENTRIES,
-    **projects.ENTRIES,
+    code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
 }
 # Parameters that name a person: an edge may show their names instead of their ids.
 PERSON_PARAMS = frozenset({"actor", "person", "holder", "owner", "by"})

@@ -146,6 +146,8 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Ielādētas vairākas shēmas ({schemes}): izvēlieties, kurai projekts sekos.",
         "Several schemes are loaded ({schemes}): choose the one the project follows.",
     ),
+    "verb.unknown": ("Nav tādas darbības ar projektu: {verb}.", "There is no verb {verb}."),
+    "web.no_form": ("Nav tādas veidlapas: {form}.", "There is no form {form}."),
     "environment.no_org": ("Organizācija nav ielādēta.", "No organisation is loaded."),
     "environment.no_scheme": ("Neviena shēma nav ielādēta.", "No scheme is loaded."),
 }
