@@ -5,7 +5,16 @@ hint is appended to the error's message as written (so it starts with its separa
 """
 
 HINTS: dict[str, str] = {
+    "actor.missing": ": --as PERSON (or SHEMA_USER)",
+    "environment.no_database": ": run `shema init` (or set SHEMA_DB / --db)",
+    "load.actor_missing": ": --as PERSON (a coordinator)",
+    "project.handoff_pending": " (`shema project ack`)",
+    "advance.comment_required": " (--comment TEXT)",
+    "hold.no_reason": " (--reason TEXT)",
+    "force.no_reason": " (--reason TEXT)",
+    "idea.nothing_to_change": " (e.g. --status agreed)",
     "environment.no_org": ": run `shema org load FILE`",
     "environment.no_scheme": ": run `shema scheme load FILE`",
     "report.soon_days": " (--soon N)",
+    "risk.nothing_to_change": " (e.g. --likelihood 3 --impact 4)",
 }

@@ -316,19 +316,18 @@ def idea_export(
 ) -> None:
     """The printable notebook as Markdown, or CSV (UTF-8 with BOM) for spreadsheets."""
     from engine import ideas as notebook
-    from engine.report import spreadsheet_csv
+    from render.ideas import CSV_HEADER, csv_rows, export_markdown
+    from render.tables import spreadsheet_csv
     from workflow.labels import text
 
     engine = s.engine()
     rows = notebook.list_ideas(engine, actor=s.who(), status=statuses, lang=s.lang, **filters)
     if fmt == "csv":
-        out = spreadsheet_csv(
-            notebook.CSV_HEADER, notebook.csv_rows(rows), csv_delimiter(delimiter)
-        )
+        out = spreadsheet_csv(CSV_HEADER, csv_rows(rows), csv_delimiter(delimiter))
     else:
         with engine.db.read() as conn:
             name = text(engine.org_index(conn).org.municipality.name, s.lang)
-        out = notebook.export_markdown(rows, title=name, now=now(), lang=s.lang)
+        out = export_markdown(rows, title=name, now=now(), lang=s.lang)
     emit(out, output)
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
@@ -57,19 +54,19 @@ def report(
 ) -> None:
     """The portfolio: projects by unit, stage and funding instrument; overdue and due-soon
     counts; average and longest time in each stage."""
-    from engine import report as portfolio
+    from engine.report import portfolio
+    from render.portfolio import CSV_HEADER, csv_rows, format_text
+    from render.tables import spreadsheet_csv
 
-    data = portfolio.portfolio(
+    data = portfolio(
         s.engine(), actor=s.who(), now=now(), unit=unit, soon_days=soon_days, lang=s.lang
     )
     if as_json or fmt == "json":
         out = json.dumps(data.to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "csv":
-        out = portfolio.spreadsheet_csv(
-            portfolio.CSV_HEADER, portfolio.csv_rows(data), csv_delimiter(delimiter)
-        )
+        out = spreadsheet_csv(CSV_HEADER, csv_rows(data), csv_delimiter(delimiter))
     else:
-        out = portfolio.format_text(data, s.lang)
+        out = format_text(data, s.lang)
     emit(out, output)
 
 
@@ -148,10 +145,16 @@ def calendar_export(
     s: Settings, person: str | None, unit: str | None, output: str, as_json: bool
 ) -> None:
     """Upcoming deadlines as an iCalendar file for calendar programs."""
-    from engine.ical import to_ics, upcoming
+    from engine.ical import upcoming
+    from render.ical import to_ics
 
     if person and unit:
-        raise UsageError("give --person or --unit, not both")
+        raise UsageError(
+            "give --person or --unit, not both",
+            code="calendar.person_and_unit",
+            person=person,
+            unit=unit,
+        )
     at = now()
     events = upcoming(s.engine(), actor=s.who(), person=person, unit=unit, lang=s.lang)
     name = "Shēma: " + (person or unit or ("termiņi" if s.lang == "lv" else "deadlines"))

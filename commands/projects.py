@@ -240,7 +240,7 @@ def _option(param: Param) -> Callable[[Any], Any]:
     """The click argument or option of a verb's parameter."""
     flag = f"--{param.cli or param.name}"
     if param.kind == "argument":
-        return click.argument(param.cli or param.name)
+        return click.argument(param.name, metavar=(param.cli or param.name).upper())
     if param.kind == "flag":
         return click.option(flag, param.name, is_flag=True, help=param.help or None)
     if param.kind == "many":

@@ -167,5 +167,3 @@ def waiting_handoff(level: str, lang: str) -> str:
     side = _SIDES.get(level, {}).get(lang, level)
     return f"{side}: {_WAITING['en' if lang == 'en' else 'lv']}"
 
-
-_View = View  # the older name, until every module says View

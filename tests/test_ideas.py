@@ -22,15 +22,14 @@ import cli
 from engine import audit
 from engine.ideas import (
     create_idea,
-    csv_rows,
     edit_idea,
-    export_markdown,
     get_idea,
     list_ideas,
     promote_idea,
 )
-from engine.report import spreadsheet_csv
 from engine.service import Engine
+from render.ideas import csv_rows, export_markdown
+from render.tables import spreadsheet_csv
 from storage.tables import ideas, projects
 from workflow import instruments
 from workflow.errors import Conflict, NotAllowed, NotFound, UsageError
@@ -242,7 +241,7 @@ def test_the_markdown_notebook_lists_each_idea_with_its_partners(engine: Engine)
 
 def test_the_csv_notebook_starts_with_a_bom_and_keeps_latvian_letters(engine: Engine) -> None:
     route = cycle_route(engine)
-    from engine.ideas import CSV_HEADER
+    from render.ideas import CSV_HEADER
 
     data = spreadsheet_csv(CSV_HEADER, csv_rows([route]), ";").encode("utf-8")
 

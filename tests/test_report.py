@@ -21,9 +21,12 @@ from conftest import COORDINATOR, T0
 from sqlalchemy import event, select
 
 import cli
-from engine.ical import escape, fold, to_ics, upcoming
-from engine.report import CSV_HEADER, csv_rows, portfolio, spreadsheet_csv
+from engine.ical import upcoming
+from engine.report import portfolio
 from engine.service import Engine
+from render.ical import escape, fold, to_ics
+from render.portfolio import CSV_HEADER, csv_rows
+from render.tables import spreadsheet_csv
 from storage.tables import deadlines, projects
 from workflow.errors import NotFound
 

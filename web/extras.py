@@ -16,6 +16,9 @@ from engine import ical, ideas, report
 from engine.loading import load_org, load_scheme
 from engine.service import Engine
 from engine.views import Loaded
+from render.ical import to_ics
+from render.portfolio import CSV_HEADER, csv_rows
+from render.tables import spreadsheet_csv
 from web.base import Ctx, Web, version_field
 from web.i18n import words
 from workflow.errors import InputError, Problem, UsageError
@@ -132,7 +135,7 @@ async def report_csv(web: Web, request: Request, ctx: Ctx) -> Response:
     data = await web.run(
         report.portfolio, web.engine, actor=ctx.person, now=web.now(), lang=ctx.lang
     )
-    body = report.spreadsheet_csv(report.CSV_HEADER, report.csv_rows(data), delimiter)
+    body = spreadsheet_csv(CSV_HEADER, csv_rows(data), delimiter)
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -144,7 +147,7 @@ async def calendar_ics(web: Web, request: Request, ctx: Ctx) -> Response:
     events = await web.run(
         ical.upcoming, web.engine, actor=ctx.person, person=ctx.person, lang=ctx.lang
     )
-    body = ical.to_ics(events, now=web.now(), name=f"Shēma: {ctx.name}")
+    body = to_ics(events, now=web.now(), name=f"Shēma: {ctx.name}")
     return Response(
         body.encode("utf-8"),
         media_type="text/calendar; charset=utf-8",
