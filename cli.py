@@ -1,17 +1,23 @@
 """The `shema` command: parse, read the environment once, call the engine, print.
 
-No business logic lives here. The command groups live in commands/, one module each;
+The environment is read once, into an `engine.config.Config`. No business logic lives
+here. The command groups live in commands/, one module each;
 heavy modules are imported inside the commands that need them, so a read command
 starts quickly.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+
 import click
 
 # `planning` adds the risk and cba groups under `project` when imported.
 from commands import admin, ideas, jobs, planning, portfolio, projects, schemes, web
 from commands.base import Settings, ShemaGroup
+from engine import failpoints
+from engine.config import Config
 
 
 @click.group(cls=ShemaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +44,13 @@ from commands.base import Settings, ShemaGroup
 @click.pass_context
 def main(ctx: click.Context, db_url: str, actor: str | None, lang: str) -> None:
     """Shēma: the unified project organisation scheme, executable."""
-    ctx.obj = Settings(db_url, actor or None, lang)
+    # The environment is read here, once (click has read --db, --as and --lang, with their
+    # SHEMA_* fall-backs); everything below gets what it needs from `config`.
+    config = dataclasses.replace(
+        Config.from_environ(os.environ), db_url=db_url, user=actor or None, lang=lang
+    )
+    failpoints.enable(config.failpoints)
+    ctx.obj = Settings(db_url, actor or None, lang, config=config)
 
 
 for _command in (

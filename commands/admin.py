@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
     ShemaGroup,
     echo_json,
     json_option,
-    mail_from_env,
     now,
     pass_settings,
     write_file,
@@ -47,7 +43,7 @@ def status(s: Settings, as_json: bool) -> None:
     from engine.status import status as read_status
     from storage.database import Database
 
-    data = read_status(Database(s.db_url), now(), mail_from_env().describe)
+    data = read_status(Database(s.db_url), now(), s.mail().describe)
     if not data.get("initialised"):
         # What is wrong goes to stderr in one line like every error; the facts to stdout.
         click.echo(f"shema: {data.get('problem') or 'the database is not initialised'}", err=True)
@@ -134,17 +130,27 @@ def _anchor(values: tuple[str, ...]) -> Any:
     files = [v for v in values if _is_file(v)]
     digests = [v.strip().lower() for v in values if v not in files]
     if len(files) > 1 or len(digests) > 1:
-        raise UsageError("give at most one anchor file and one anchor digest")
+        raise UsageError(
+            "give at most one anchor file and one anchor digest", code="anchor.too_many"
+        )
     for d in digests:
         if not DIGEST.match(d):
-            raise UsageError(f"--anchor {d[:80]!r}: no such file, and not a 64-hex-digit digest")
+            raise UsageError(
+                f"--anchor {d[:80]!r}: no such file, and not a 64-hex-digit digest",
+                code="anchor.not_a_digest",
+                value=d[:80],
+            )
     if not files:
         return digest_anchor(digests[0]) if digests else None
     anchor: Anchor = read_anchor(Path(files[0]).read_text(encoding="utf-8"), files[0])
     if digests and digests[0] != anchor.digest:
         raise UsageError(
             f"the anchor file {files[0]} has digest {anchor.digest}, not {digests[0]}: "
-            "it is not the anchor you noted"
+            "it is not the anchor you noted",
+            code="anchor.digest_mismatch",
+            file=files[0],
+            digest=anchor.digest,
+            given=digests[0],
         )
     return anchor
 

@@ -1,5 +1,5 @@
 """What every `shema` command shares: settings read once, the clock, error mapping to
-exit codes in one place, and plain output."""
+exit codes (and the CLI's hints, commands/hints.py) in one place, and plain output."""
 
 from __future__ import annotations
 
@@ -9,25 +9,33 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from commands.hints import HINTS
+from engine.config import Config
 from workflow.errors import EnvironmentProblem, InputError, ShemaError
 
 if TYPE_CHECKING:
+    from engine.notify.channels.config import MailSettings
     from engine.service import Engine
 
 
 @dataclass
 class Settings:
-    """What the environment and the global options said, read once."""
+    """The click context object: the global options, over the environment's `Config`
+    (read once by cli.py), and the engine built from them on first use.
+
+    (It keeps its old name because every command module takes it; the environment's
+    settings are `engine.config.Config`.)"""
 
     db_url: str
     actor: str | None
     lang: str
+    config: Config = field(default_factory=Config)
     _engine: Engine | None = None
 
     def engine(self, *, require_schema: bool = True) -> Engine:
@@ -39,23 +47,27 @@ class Settings:
             db = Database(self.db_url)
             if require_schema and db.missing_file:
                 raise EnvironmentProblem(
-                    f"there is no database at {db.missing_file}: run `shema init` "
-                    "(or set SHEMA_DB / --db)"
+                    f"there is no database at {db.missing_file}",
+                    code="environment.no_database",
+                    path=str(db.missing_file),
                 )
             if require_schema:
                 require_current(db)
-            from engine.channels.config import web_url
-
-            self._engine = Engine(db, web_url=web_url(os.environ))
+            self._engine = Engine(db, web_url=self.config.web_url())
         return self._engine
 
     def who(self) -> str | None:
         from engine.service import identify
 
-        return identify(self.engine(), self.actor, _os_account())
+        return identify(self.engine(), self.actor, os_account())
+
+    def mail(self) -> MailSettings:
+        """Where messages go, from the environment (checked now, when it is needed)."""
+        return self.config.mail_settings()
 
 
-def _os_account() -> str | None:
+def os_account() -> str | None:
+    """The operating-system account running the command, if it has a name."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -84,6 +96,14 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _debug(ctx: click.Context) -> bool:
+    """SHEMA_DEBUG, from the settings cli.py read (or the environment, when an error
+    came before they were read)."""
+    settings = ctx.find_object(Settings)
+    config = settings.config if settings is not None else Config.from_environ(os.environ)
+    return config.debug
+
+
 class ShemaGroup(click.Group):
     """Maps every error to one line on stderr and an exit code, in one place."""
 
@@ -97,7 +117,8 @@ class ShemaGroup(click.Group):
                 click.echo(str(problem), err=True)
             sys.exit(exc.exit_code)
         except ShemaError as exc:
-            fail(str(exc), exc.exit_code)
+            # The engine's sentence, plus the flag or command that answers it.
+            fail(str(exc) + HINTS.get(exc.code, ""), exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except BrokenPipeError:  # `shema … | head`: the reader has gone, nothing to say
@@ -111,7 +132,7 @@ class ShemaGroup(click.Group):
 
             if isinstance(exc, OperationalError):
                 fail(f"database problem: {str(exc.orig).splitlines()[0]}", 3)
-            if os.environ.get("SHEMA_DEBUG"):
+            if _debug(ctx):
                 raise
             fail(
                 f"unexpected error: {type(exc).__name__}: {exc} (SHEMA_DEBUG=1 shows the details)",
@@ -169,10 +190,9 @@ def write_file(output: str, data: bytes) -> None:
     try:
         Path(output).write_bytes(data)
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-def mail_from_env() -> Any:
-    from engine.channels.config import mail_settings
-
-    return mail_settings(os.environ)
+        raise EnvironmentProblem(
+            f"cannot write {output}: {exc.strerror or exc}",
+            code="output.unwritable",
+            path=output,
+            reason=str(exc.strerror or exc),
+        ) from None

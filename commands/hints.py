@@ -16,5 +16,6 @@ HINTS: dict[str, str] = {
     "environment.no_org": ": run `shema org load FILE`",
     "environment.no_scheme": ": run `shema scheme load FILE`",
     "report.soon_days": " (--soon N)",
+    "audit.not_an_anchor": " (an anchor file is written by `shema audit anchor -o FILE`)",
     "risk.nothing_to_change": " (e.g. --likelihood 3 --impact 4)",
 }

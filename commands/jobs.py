@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from dataclasses import asdict
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
     ShemaGroup,
     echo_json,
     json_option,
-    mail_from_env,
     now,
     pass_settings,
     table,
@@ -44,7 +40,8 @@ ISO_FORMATS = [
     "at",
     type=click.DateTime(formats=ISO_FORMATS),
     default=None,
-    help="Pretend it is this time (ISO; without an offset: Europe/Riga).",
+    help="Pretend it is this time (ISO; without an offset: the organisation's local time, "
+    "e.g. Europe/Riga).",
 )
 @json_option
 @pass_settings
@@ -52,8 +49,12 @@ def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
     """One pass: fire due reminders and escalations, then deliver the outbox."""
     from engine.jobs import run_once
 
-    when = now() if at is None else _aware(at)
-    mail = mail_from_env()
+    if at is not None:
+        from workflow import domains
+
+        domains.moment("--now time", at)  # before any conversion can overflow
+    mail = s.mail()
+    when = now() if at is None else _aware(s, at)
     swept, sent = run_once(s.engine(), mail, when)
     if as_json:
         echo_json(
@@ -76,15 +77,14 @@ def jobs_sweep(s: Settings, at: dt.datetime | None, as_json: bool) -> None:
         click.echo(f"  {error}", err=True)
 
 
-def _aware(at: dt.datetime) -> dt.datetime:
-    from workflow import domains
+def _aware(s: Settings, at: dt.datetime) -> dt.datetime:
+    """`at` as UTC; without an offset it is the time where the organisation is (its
+    calendar's zone)."""
+    from engine.calendars import local_zone
 
-    domains.moment("--now time", at)  # before any conversion can overflow
     if at.tzinfo is not None:
         return at.astimezone(dt.UTC)
-    from zoneinfo import ZoneInfo
-
-    return at.replace(tzinfo=ZoneInfo("Europe/Riga")).astimezone(dt.UTC)
+    return at.replace(tzinfo=local_zone(s.engine().db)).astimezone(dt.UTC)
 
 
 @jobs.command("run")
@@ -113,7 +113,7 @@ def jobs_run(s: Settings, sweep_every: int, dispatch_every: int) -> None:
     # Shēma's own lines say what each pass did; the scheduler's "Running job …" lines
     # would only repeat them. Its warnings and errors still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    mail = mail_from_env()
+    mail = s.mail()
     click.echo(f"shema jobs: {s.engine().db.safe_url}; mail: {mail.describe}")
     run_forever(s.engine(), mail, now, sweep_seconds=sweep_every, dispatch_seconds=dispatch_every)
 
@@ -134,15 +134,10 @@ def outbox() -> None:
 @pass_settings
 def outbox_list(s: Settings, status: str | None, limit: int, as_json: bool) -> None:
     """The newest outbox messages."""
-    from sqlalchemy import select
+    from storage.status import newest_messages
 
-    from storage.tables import outbox as box
-
-    stmt = select(box).order_by(box.c.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(box.c.status == status)
     with s.engine().db.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        rows = [asdict(m) for m in newest_messages(conn, limit, status)]
     if as_json:
         echo_json([{k: v for k, v in r.items() if k != "body"} for r in rows])
         return
@@ -159,7 +154,7 @@ def outbox_list(s: Settings, status: str | None, limit: int, as_json: bool) -> N
 @pass_settings
 def outbox_retry(s: Settings) -> None:
     """Give failed messages a fresh set of attempts (sent by the next sweep or `jobs run`)."""
-    from engine.outbox import retry_failed
+    from engine.notify.outbox import retry_failed
 
     n = retry_failed(s.engine().db, now())
     click.echo(f"{n} failed messages queued again")

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-from workflow.errors import InputError, ShemaError
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
@@ -17,10 +12,12 @@ from commands.base import (
     echo_json,
     json_option,
     now,
+    os_account,
     pass_settings,
     table,
     write_file,
 )
+from workflow.errors import InputError, ShemaError
 
 # -- scheme ------------------------------------------------------------------------
 
@@ -285,18 +282,12 @@ def org_show(s: Settings, file: str, as_json: bool) -> None:
 @pass_settings
 def org_load(s: Settings, file: str, as_json: bool) -> None:
     """Load the organisation (coordinators only; the first load by a coordinator it names)."""
-    from engine.loading import load_org
+    from engine.loading import load_org, who_loads_org
     from workflow.loader import read_text
 
     source = read_text(file, "organisation")
     engine = s.engine()
-    from sqlalchemy import func, select
-
-    from storage.tables import org_versions
-
-    with engine.db.read() as conn:
-        empty = not conn.execute(select(func.count()).select_from(org_versions)).scalar_one()
-    actor = s.actor if empty else s.who()
+    actor = who_loads_org(engine, s.actor, os_account())
     loaded = load_org(engine, source, file, actor=actor, now=now())
     if as_json:
         echo_json(loaded.to_json())

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    pass
 
 from commands.base import (
     Settings,
@@ -28,10 +24,10 @@ def web(s: Settings, host: str, port: int) -> None:
     enables single sign-on through a proxy; SHEMA_WEB_HTTPS_ONLY=1 behind HTTPS)."""
     import uvicorn
 
-    from web.asgi import from_environment
+    from web.asgi import app_for
 
     s.engine()  # refuse a missing or outdated database before listening
-    app = from_environment(s.db_url)
+    app = app_for(s.config)
     click.echo(f"Shēma web on http://{host}:{port} ({s.engine().db.safe_url}); Ctrl+C stops it")
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 

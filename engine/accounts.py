@@ -12,12 +12,11 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
 
 from engine import sessions
 from engine.service import Engine
 from engine.work import person as person_of
-from storage.tables import people, web_sessions
+from storage import accounts as stored
 from workflow import limits
 from workflow.errors import NotAllowed, NotFound, UsageError
 
@@ -33,7 +32,11 @@ _DUMMY = _HASHER.hash("no such person: compare against something")
 def hash_password(password: str) -> str:
     """An argon2id hash of `password` (with a fresh salt) in the PHC string format."""
     if len(password) < MIN_LENGTH:
-        raise UsageError(f"a password needs at least {MIN_LENGTH} characters")
+        raise UsageError(
+            f"a password needs at least {MIN_LENGTH} characters",
+            code="password.too_short",
+            minimum=MIN_LENGTH,
+        )
     return _HASHER.hash(password)
 
 
@@ -49,40 +52,36 @@ def set_password(
         org = engine.org_index(conn)
         who = person_of(org, actor)
         if person not in org.org.people:
-            raise NotFound(f"no person {person!r} in the organisation", actor=person)
+            raise NotFound(
+                f"no person {person!r} in the organisation", code="person.unknown", person=person
+            )
         if who != person and not org.is_coordinator(who):
             raise NotAllowed(
                 f"{who} may not set the password of {person}: only their own "
                 "(coordinators may set anyone's)",
+                code="password.not_theirs",
                 actor=who,
+                person=person,
             )
-        conn.execute(update(people).where(people.c.id == person).values(password_hash=hashed))
-        ended = delete(web_sessions).where(web_sessions.c.person_id == person)
-        if keep_session:
-            ended = ended.where(web_sessions.c.id != sessions.key(keep_session))
-        conn.execute(ended)
+        stored.set_password_hashes(conn, [person], hashed)
+        keep = sessions.key(keep_session) if keep_session else None
+        stored.delete_sessions_of(conn, person, keep=keep)
 
 
 def store_hash(engine: Engine, persons: Iterable[str], password_hash: str) -> int:
     """Store one ready-made hash for several people (the demo); returns how many rows
     changed. No permission check: only set-up code calls this."""
-    ids = list(persons)
     with engine.db.write() as conn:
-        result = conn.execute(
-            update(people).where(people.c.id.in_(ids)).values(password_hash=password_hash)
-        )
-        return int(result.rowcount)
+        return stored.set_password_hashes(conn, persons, password_hash)
 
 
 def check_password(engine: Engine, person: str, password: str) -> bool:
     """True when `person` is an active person whose stored hash matches `password`."""
     with engine.db.read() as conn:
-        row = conn.execute(
-            select(people.c.password_hash, people.c.active).where(people.c.id == person)
-        ).first()
-    stored = row.password_hash if row is not None and row.active else None
+        found = stored.credentials(conn, person)
+    known = found.password_hash if found is not None and found.active else None
     try:
         with _CHECKS:
-            return bool(_HASHER.verify(stored or _DUMMY, password)) and stored is not None
+            return bool(_HASHER.verify(known or _DUMMY, password)) and known is not None
     except (VerificationError, InvalidHashError):
         return False

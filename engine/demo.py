@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine import accounts, ideas, planning, report
-from engine.channels.config import MailSettings
-from engine.channels.email import FolderChannel
 from engine.jobs import run_once
 from engine.loading import load_org, load_scheme
+from engine.notify.channels.config import MailSettings
+from engine.notify.channels.email import FolderChannel
 from engine.service import Engine
 from schemes import shipped
 from storage.database import Database
@@ -42,10 +42,17 @@ def prepare(directory: Path) -> None:
     """Make `directory` empty and ours: refuse a non-empty folder the demo did not create."""
     if directory.exists():
         if not directory.is_dir():
-            raise UsageError(f"{directory} exists and is not a folder")
-        if any(directory.iterdir()) and not (directory / MARKER).exists():
             raise UsageError(
-                f"{directory} is not empty and was not made by `shema demo`; choose another --dir"
+                f"{directory} exists and is not a folder",
+                code="demo.not_a_folder",
+                directory=str(directory),
+            )
+        if any(directory.iterdir()) and not (directory / MARKER).exists():
+            # Only `shema demo` comes here, so the sentence may name it.
+            raise UsageError(
+                f"{directory} is not empty and was not made by `shema demo`; choose another --dir",
+                code="demo.folder_taken",
+                directory=str(directory),
             )
         shutil.rmtree(directory)
     directory.mkdir(parents=True)

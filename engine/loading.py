@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection
 
 from engine.permissions import OrgIndex
+from engine.reading import identify
 from engine.service import Engine
 from engine.views import Loaded
-from storage.tables import (
-    org_versions,
-    people,
-    projects,
-    role_assignments,
-    scheme_versions,
-    units,
-)
+from storage import versions
 from workflow.calendar import WorkingCalendar
 from workflow.errors import NotAllowed, OrgError, Problem, SchemeError
 from workflow.labels import text
@@ -32,19 +24,40 @@ from workflow.org import Organisation
 from workflow.scheme import COORDINATOR, Scheme
 from workflow.yamlsource import read
 
+# Years around the loading year whose working days an organisation version stores.
+CALENDAR_YEARS_BEFORE = 5
+CALENDAR_YEARS_AFTER = 15
+
 
 def _digest(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def who_loads_org(engine: Engine, requested: str | None, os_account: str | None) -> str | None:
+    """The bootstrap rule, seen from an edge: before the first organisation is loaded,
+    the person `requested` as given (`load_org` then accepts them only if the file names
+    them a coordinator); afterwards, the person `requested` or `os_account` resolves to in
+    the organisation in force (`identify`)."""
+    with engine.db.read() as conn:
+        empty = versions.latest_org_id(conn) is None
+    return requested if empty else identify(engine, requested, os_account)
+
+
 def _require_coordinator(
     org: OrgIndex | None, new: Organisation | None, actor: str | None, what: str
 ) -> str:
+    """The bootstrap rule: a loaded organisation's coordinators load; an empty database
+    takes its first organisation from a person that file names as a coordinator."""
     if not actor:
-        raise NotAllowed(f"say who loads the {what}: --as PERSON (a coordinator)")
+        raise NotAllowed(f"say who loads the {what}", code="load.actor_missing", what=what)
     if org is not None:
         if not org.is_coordinator(actor):
-            raise NotAllowed(f"{actor} may not load {what}: only coordinators may", actor=actor)
+            raise NotAllowed(
+                f"{actor} may not load {what}: only coordinators may",
+                code="load.not_coordinator",
+                actor=actor,
+                what=what,
+            )
         return actor
     assert new is not None
     person = new.people.get(actor)
@@ -52,6 +65,7 @@ def _require_coordinator(
         raise NotAllowed(
             f"{actor} may not load the first organisation: the file must name {actor} as a "
             "coordinator",
+            code="load.first_org_not_coordinator",
             actor=actor,
         )
     return actor
@@ -80,25 +94,19 @@ def load_scheme(
         _require_coordinator(org, None, actor, "schemes")
         others = _latest_roles(conn, engine, besides=scheme.scheme) or {}
         _check_org_roles(org.org, scheme, others, source, file)
-        last = conn.execute(
-            select(scheme_versions.c.version, scheme_versions.c.content_hash)
-            .where(scheme_versions.c.name == scheme.scheme)
-            .order_by(scheme_versions.c.version.desc())
-            .limit(1)
-        ).first()
+        last = versions.newest_scheme(conn, scheme.scheme)
         if last is not None and last.content_hash == digest:
             return Loaded("scheme", scheme.scheme, last.version, created=False)
         version = 1 if last is None else last.version + 1
-        conn.execute(
-            insert(scheme_versions).values(
-                name=scheme.scheme,
-                version=version,
-                content_hash=digest,
-                source=source,
-                compiled=compiled,
-                loaded_at=now,
-                loaded_by=actor,
-            )
+        versions.add_scheme_version(
+            conn,
+            name=scheme.scheme,
+            version=version,
+            content_hash=digest,
+            source=source,
+            compiled=compiled,
+            loaded_at=now,
+            loaded_by=actor,
         )
         return Loaded("scheme", scheme.scheme, version, created=True)
 
@@ -148,96 +156,66 @@ def load_org(
     with engine.db.write() as conn:
         roles = _latest_roles(conn, engine)
         org = load_org_text(source, file, roles=roles)
-        current = None
-        if conn.execute(select(func.count()).select_from(org_versions)).scalar_one():
-            current = engine.org_index(conn)
+        current = None if versions.latest_org_id(conn) is None else engine.org_index(conn)
         _require_coordinator(current, org, actor, "the organisation")
         compiled = org.model_dump_json(exclude_none=True)
         digest = _digest(compiled)
-        last = conn.execute(
-            select(org_versions.c.id, org_versions.c.content_hash)
-            .order_by(org_versions.c.id.desc())
-            .limit(1)
-        ).first()
+        last = versions.newest_org(conn)
         name = text(org.municipality.name, "lv")
         if last is not None and last.content_hash == digest:
-            return Loaded("organisation", name, last.id, created=False)
+            return Loaded("organisation", name, last.version, created=False)
         _replace_units(conn, org, source, file)
         _replace_people(conn, org)
-        riga_year = now.astimezone(ZoneInfo("Europe/Riga")).year
-        calendar = WorkingCalendar(org.calendar).compile(riga_year - 5, riga_year + 15)
-        vid = conn.execute(
-            insert(org_versions)
-            .values(
-                calendar=json.dumps(calendar),
-                content_hash=digest,
-                source=source,
-                compiled=compiled,
-                loaded_at=now,
-                loaded_by=actor,
-            )
-            .returning(org_versions.c.id)
-        ).scalar_one()
+        cal = WorkingCalendar(org.calendar)
+        year = now.astimezone(cal.zone).year  # the year where the organisation is
+        vid = versions.add_org_version(
+            conn,
+            calendar=cal.compile(year - CALENDAR_YEARS_BEFORE, year + CALENDAR_YEARS_AFTER),
+            content_hash=digest,
+            source=source,
+            compiled=compiled,
+            loaded_at=now,
+            loaded_by=actor,
+        )
         return Loaded("organisation", name, vid, created=True)
 
 
 def _replace_units(conn: Connection, org: Organisation, source: str, file: str) -> None:
-    existing = set(conn.execute(select(units.c.id)).scalars())
-    gone = existing - set(org.units)
-    if gone:
-        used = sorted(
-            set(
-                conn.execute(
-                    select(projects.c.unit_id).where(projects.c.unit_id.in_(gone))
-                ).scalars()
-            )
+    gone = versions.unit_ids(conn) - set(org.units)
+    used = versions.units_with_projects(conn, gone)
+    if used:
+        src = read(source, file)
+        raise OrgError(
+            [
+                src.problem(
+                    ("units",),
+                    f"unit {u!r} has projects and cannot be removed; keep it in the file",
+                    key=True,
+                )
+                for u in used
+            ]
         )
-        if used:
-            src = read(source, file)
-            raise OrgError(
-                [
-                    src.problem(
-                        ("units",),
-                        f"unit {u!r} has projects and cannot be removed; keep it in the file",
-                        key=True,
-                    )
-                    for u in used
-                ]
-            )
     # Parents first, so foreign keys hold at every statement.
     order = sorted(org.units, key=lambda u: len(tuple(org.ancestors(u))))
-    for uid in order:
-        unit = org.units[uid]
-        values = {"name": text(unit.name, "lv"), "kind": unit.kind.value, "parent_id": unit.parent}
-        if uid in existing:
-            conn.execute(update(units).where(units.c.id == uid).values(values))
-        else:
-            conn.execute(insert(units).values(id=uid, **values))
-    conn.execute(delete(role_assignments).where(role_assignments.c.unit_id.in_(gone)))
-    for uid in sorted(gone, key=lambda u: -len(u)):
-        conn.execute(update(units).where(units.c.parent_id == uid).values(parent_id=None))
-    if gone:
-        conn.execute(delete(units).where(units.c.id.in_(gone)))
+    versions.save_units(
+        conn,
+        [
+            versions.UnitRecord(
+                uid,
+                text(org.units[uid].name, "lv"),
+                org.units[uid].kind.value,
+                org.units[uid].parent,
+            )
+            for uid in order
+        ],
+    )
+    versions.remove_units(conn, gone)
 
 
 def _replace_people(conn: Connection, org: Organisation) -> None:
-    existing = set(conn.execute(select(people.c.id)).scalars())
-    conn.execute(delete(role_assignments))
-    for pid, person in org.people.items():
-        values = {"name": person.name, "email": person.email, "lang": person.lang, "active": True}
-        if pid in existing:
-            conn.execute(update(people).where(people.c.id == pid).values(values))
-        else:
-            conn.execute(insert(people).values(id=pid, **values))
-    left = existing - set(org.people)
-    if left:
-        conn.execute(update(people).where(people.c.id.in_(left)).values(active=False))
+    records = [versions.PersonRecord(pid, p.name, p.email, p.lang) for pid, p in org.people.items()]
     rows = sorted({(pid, a.role, a.unit) for pid, p in org.people.items() for a in p.roles})
-    if rows:
-        conn.execute(
-            insert(role_assignments),
-            [{"person_id": p, "role": r, "unit_id": u} for p, r, u in rows],
-        )
+    versions.replace_people(conn, records, rows)
 
 
 def org_warnings(org: Organisation, scheme: Scheme) -> list[Problem]:

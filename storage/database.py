@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, pool, text
+from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError
 
 from workflow.errors import EnvironmentProblem
@@ -29,7 +29,6 @@ SQLITE_BUSY_MS = 30_000
 POOL_SIZE = 10
 POOL_OVERFLOW = 40
 POOL_TIMEOUT_S = 60
-DEFAULT_URL = "sqlite:///shema.db"
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -146,11 +145,6 @@ class Database:
     def safe_url(self) -> str:
         """The URL with any password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
-
-    def ping(self) -> None:
-        """Raise EnvironmentProblem unless the database answers."""
-        with self.read() as conn:
-            conn.execute(text("SELECT 1"))
 
 
 def _first_line(exc: Exception) -> str:

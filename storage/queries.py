@@ -50,9 +50,6 @@ CLEAR_CHECKS = checklist.delete().where(
 DELETE_CHECK = checklist.delete().where(
     and_(checklist.c.project_id == bindparam("pid"), checklist.c.item == bindparam("item_name"))
 )
-LATEST_ORG = (
-    select(org_versions.c.id, org_versions.c.compiled).order_by(org_versions.c.id.desc()).limit(1)
-)
 SCHEME_BY_ID = select(scheme_versions).where(scheme_versions.c.id == bindparam("id"))
 
 

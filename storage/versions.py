@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from storage.tables import org_versions, scheme_versions
+from storage.tables import (
+    org_versions,
+    people,
+    projects,
+    role_assignments,
+    scheme_versions,
+    units,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +90,172 @@ def org_version(conn: Connection, version_id: int) -> OrgVersion | None:
     if r is None:
         return None
     return OrgVersion(r.id, r.compiled, json.loads(r.calendar) if r.calendar else None)
+
+
+# -- writes of `scheme load` and `org load` ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VersionHead:
+    """The newest stored version of a scheme (or the organisation): its number and hash."""
+
+    version: int  # the scheme's version number; the organisation version's id
+    content_hash: str
+
+
+def newest_scheme(conn: Connection, name: str) -> VersionHead | None:
+    """The newest version of scheme `name`, or None when it was never loaded."""
+    r = conn.execute(
+        select(scheme_versions.c.version, scheme_versions.c.content_hash)
+        .where(scheme_versions.c.name == name)
+        .order_by(scheme_versions.c.version.desc())
+        .limit(1)
+    ).first()
+    return None if r is None else VersionHead(int(r.version), r.content_hash)
+
+
+def add_scheme_version(
+    conn: Connection,
+    *,
+    name: str,
+    version: int,
+    content_hash: str,
+    source: str,
+    compiled: str,
+    loaded_at: dt.datetime,
+    loaded_by: str | None,
+) -> None:
+    """Store a new version of scheme `name` (the (name, version) pair is unique: a
+    concurrent load of the same version fails with IntegrityError)."""
+    conn.execute(
+        insert(scheme_versions).values(
+            name=name,
+            version=version,
+            content_hash=content_hash,
+            source=source,
+            compiled=compiled,
+            loaded_at=loaded_at,
+            loaded_by=loaded_by,
+        )
+    )
+
+
+def newest_org(conn: Connection) -> VersionHead | None:
+    """The organisation version in force (id and hash), or None before the first load."""
+    r = conn.execute(
+        select(org_versions.c.id, org_versions.c.content_hash)
+        .order_by(org_versions.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if r is None else VersionHead(int(r.id), r.content_hash)
+
+
+def add_org_version(
+    conn: Connection,
+    *,
+    calendar: dict[str, Any],
+    content_hash: str,
+    source: str,
+    compiled: str,
+    loaded_at: dt.datetime,
+    loaded_by: str | None,
+) -> int:
+    """Store a new organisation version (it is in force from now on); returns its id."""
+    return int(
+        conn.execute(
+            insert(org_versions)
+            .values(
+                calendar=json.dumps(calendar),
+                content_hash=content_hash,
+                source=source,
+                compiled=compiled,
+                loaded_at=loaded_at,
+                loaded_by=loaded_by,
+            )
+            .returning(org_versions.c.id)
+        ).scalar_one()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRecord:
+    """A unit as stored: its Latvian name, kind and parent unit (None at the top)."""
+
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as stored by `org load` (the password hash is kept apart)."""
+
+    id: str
+    name: str
+    email: str | None
+    lang: str
+
+
+def unit_ids(conn: Connection) -> set[str]:
+    """The ids of every stored unit (empty before the first load)."""
+    return set(conn.execute(select(units.c.id)).scalars())
+
+
+def units_with_projects(conn: Connection, ids: Iterable[str]) -> list[str]:
+    """Those of the units `ids` that some project belongs to, sorted."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    found = conn.execute(select(projects.c.unit_id).where(projects.c.unit_id.in_(wanted)))
+    return sorted(set(found.scalars()))
+
+
+def save_units(conn: Connection, records: Sequence[UnitRecord]) -> None:
+    """Insert or update each unit in the order given (give parents before children, so
+    the foreign keys hold at every statement)."""
+    existing = unit_ids(conn)
+    for u in records:
+        values = {"name": u.name, "kind": u.kind, "parent_id": u.parent_id}
+        if u.id in existing:
+            conn.execute(update(units).where(units.c.id == u.id).values(values))
+        else:
+            conn.execute(insert(units).values(id=u.id, **values))
+
+
+def remove_units(conn: Connection, ids: Iterable[str]) -> None:
+    """Delete the units `ids` with their role assignments, first detaching any unit whose
+    parent is among them. The caller checks that no project belongs to them."""
+    gone = list(ids)
+    if not gone:
+        return
+    conn.execute(delete(role_assignments).where(role_assignments.c.unit_id.in_(gone)))
+    for uid in sorted(gone, key=lambda u: -len(u)):
+        conn.execute(update(units).where(units.c.parent_id == uid).values(parent_id=None))
+    conn.execute(delete(units).where(units.c.id.in_(gone)))
+
+
+def replace_people(
+    conn: Connection,
+    records: Sequence[PersonRecord],
+    assignments: Sequence[tuple[str, str, str]],
+) -> None:
+    """Make `records` the active people and `assignments` ((person, role, unit) triples)
+    every role assignment; people not among `records` stay, inactive (history names
+    them), and keep their password hashes."""
+    existing = set(conn.execute(select(people.c.id)).scalars())
+    conn.execute(delete(role_assignments))
+    for p in records:
+        values = {"name": p.name, "email": p.email, "lang": p.lang, "active": True}
+        if p.id in existing:
+            conn.execute(update(people).where(people.c.id == p.id).values(values))
+        else:
+            conn.execute(insert(people).values(id=p.id, **values))
+    left = existing - {p.id for p in records}
+    if left:
+        conn.execute(update(people).where(people.c.id.in_(left)).values(active=False))
+    if assignments:
+        conn.execute(
+            insert(role_assignments),
+            [{"person_id": p, "role": r, "unit_id": u} for p, r, u in assignments],
+        )

@@ -161,10 +161,12 @@ def test_runners_killed_mid_batch_and_mid_delivery_lose_and_duplicate_nothing(
     # comes when all of them have answered (or died).
     script = (
         "import datetime as dt, os, sys\n"
-        "from engine.channels.config import mail_settings\n"
+        "from engine.notify.channels.config import mail_settings\n"
+        "from engine import failpoints\n"
         "from engine.jobs import run_once\n"
         "from engine.service import Engine\n"
         "from storage.database import Database\n"
+        "failpoints.enable(os.environ.get('SHEMA_FAILPOINTS', '').split(','))\n"
         "engine = Engine(Database(os.environ['SHEMA_DB']))\n"
         "mail = mail_settings(os.environ)\n"
         "for line in sys.stdin:\n"

@@ -5,9 +5,11 @@ names, a crafted path, a doubled trusted header, a huge body, an internal error.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 
 import pytest
+from babel.numbers import format_decimal
 from starlette.testclient import TestClient
 from test_web import PASSWORD, Site, csrf_of, post, sign_in, signed_in_client
 
@@ -162,7 +164,9 @@ def test_a_long_comment_within_the_body_limit_is_refused_by_its_field_limit(
         f"/projects/{code}/comment", data={"body": text, "version": "1", "csrf": csrf_of(page)}
     )
     assert answer.status_code == 303
-    assert f"{limits.TEXT['comment']:,}" in client.get(f"/projects/{code}").text
+    # The refusal names the limit, written as Latvian writes numbers (10 000).
+    said = format_decimal(limits.TEXT["comment"], locale="lv_LV")
+    assert said in html.unescape(client.get(f"/projects/{code}").text)
     assert site.version(code) == 1
 
 

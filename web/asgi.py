@@ -10,20 +10,27 @@ import os
 
 from starlette.applications import Starlette
 
-from engine.channels.config import web_url
-from storage.database import DEFAULT_URL
+from engine import failpoints
+from engine.config import Config
 from web.app import create_app
 
 
-def from_environment(db_url: str | None = None) -> Starlette:
-    """The web app over `db_url` (else SHEMA_DB), trusted header and HTTPS from the
-    environment (SHEMA_WEB_TRUSTED_HEADER, SHEMA_WEB_TRUSTED_PROXIES, SHEMA_WEB_HTTPS_ONLY,
+def app_for(config: Config) -> Starlette:
+    """The web app over `config.db_url`, with its trusted header, HTTPS and public address
+    (SHEMA_WEB_TRUSTED_HEADER, SHEMA_WEB_TRUSTED_PROXIES, SHEMA_WEB_HTTPS_ONLY,
     SHEMA_WEB_URL)."""
-    proxies = [p for p in os.environ.get("SHEMA_WEB_TRUSTED_PROXIES", "").split(",") if p.strip()]
     return create_app(
-        db_url or os.environ.get("SHEMA_DB") or DEFAULT_URL,
-        trusted_header=os.environ.get("SHEMA_WEB_TRUSTED_HEADER") or None,
-        trusted_proxies=proxies,
-        https_only=os.environ.get("SHEMA_WEB_HTTPS_ONLY", "") in ("1", "true", "yes"),
-        web_url=web_url(os.environ),
+        config.db_url,
+        trusted_header=config.trusted_header,
+        trusted_proxies=list(config.trusted_proxies),
+        https_only=config.https_only,
+        web_url=config.web_url(),
     )
+
+
+def from_environment() -> Starlette:
+    """The web app as the environment configures it (the uvicorn factory): the edge that
+    reads os.environ, once."""
+    config = Config.from_environ(os.environ)
+    failpoints.enable(config.failpoints)
+    return app_for(config)

@@ -11,7 +11,7 @@ reverts both halves (the moved day off and the working Saturday).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -224,7 +224,3 @@ class WorkingCalendar:
 def national_calendar() -> WorkingCalendar:
     """Latvia's calendar without municipal overrides."""
     return WorkingCalendar()
-
-
-def iso_dates(values: Iterable[dt.date]) -> list[str]:
-    return [v.isoformat() for v in values]

@@ -7,7 +7,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from enum import StrEnum
-from functools import cached_property
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -128,14 +127,6 @@ class Organisation(_Model):
     funding_instruments: dict[Identifier, Label] = Field(default_factory=dict)
     units: dict[Identifier, Unit] = Field(min_length=1)
     people: dict[PersonId, Person] = Field(default_factory=dict)
-
-    @cached_property
-    def children(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {u: [] for u in self.units}
-        for uid, unit in self.units.items():
-            if unit.parent in out:
-                out[unit.parent].append(uid)
-        return out
 
     @property
     def sender(self) -> str:

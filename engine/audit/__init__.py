@@ -27,31 +27,47 @@ read transaction (REPEATABLE READ on PostgreSQL, so all the streams see one snap
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 
 from engine.audit.anchors import (
     ANCHOR_FORMAT,
     DIGEST,
     Anchor,
-    _anchor_project,
-    _check_anchor,
-    _project_line,
+    chain_against_anchor,
+    check_anchor,
     digest_anchor,
     dump_anchor,
+    project_line,
     read_anchor,
     take_anchor,
 )
-from engine.audit.findings import VerifyReport, _broken, _Found
+from engine.audit.findings import Found, VerifyReport, broken_entry
 from engine.audit.replay import UNKNOWN, compare, replay
-from engine.audit.streams import STREAM_BATCH, _Rows, _snapshot, _stream
-from engine.audit.versions import _organisation, _SchemeInfo, _schemes
+from engine.audit.streams import STREAM_BATCH, Rows
+from engine.audit.versions import SchemeInfo, check_organisation, check_schemes
 from engine.history import verify_chain
+from storage.audit import (
+    CbaRow,
+    CbaYear,
+    ChainEvent,
+    ChecklistTick,
+    ProjectSnapshot,
+    RiskRow,
+    snapshot,
+    stream_cba_years,
+    stream_cbas,
+    stream_history,
+    stream_projects,
+    stream_risks,
+    stream_ticks,
+)
 from storage.database import Database
-from storage.tables import cba, cba_years, checklist, history, projects, risks
 
 __all__ = [
     "ANCHOR_FORMAT",
@@ -73,107 +89,142 @@ __all__ = [
 def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
     """Check every project, the organisation and the versions (see the module's
     docstring); with `anchor`, also that nothing anchored was truncated or rewritten."""
-    broken: list[dict[str, Any]] = []
-    events = count = partial = 0
-    not_checkable: dict[str, int] = {}
-    version_lines: list[str] = []
-    digest = hashlib.sha256()
-    anchored = dict(anchor.projects) if anchor and anchor.projects is not None else None
-    with db.read() as conn:
-        _snapshot(db, conn)
-        schemes = _schemes(conn, broken, version_lines)
+    tally = _Tally(anchor)
+    with snapshot(db) as conn:
+        version_lines: list[str] = []
+        schemes = check_schemes(conn, tally.broken, version_lines)
         org_lines: list[str] = []
-        assignments = _organisation(conn, broken, org_lines)
+        assignments = check_organisation(conn, tally.broken, org_lines)
         version_lines = org_lines + version_lines
-        heads = _stream(conn, select(projects).order_by(projects.c.id))
-        chains = groupby(
-            _stream(conn, select(history).order_by(history.c.project_id, history.c.seq)),
-            key=lambda r: r.project_id,
-        )
-        ticks = _Rows(
-            _stream(conn, select(checklist).order_by(checklist.c.project_id, checklist.c.item))
-        )
-        risk_rows = _Rows(_stream(conn, select(risks).order_by(risks.c.project_id, risks.c.number)))
-        cba_rows = _Rows(_stream(conn, select(cba).order_by(cba.c.project_id)))
-        year_rows = _Rows(
-            _stream(conn, select(cba_years).order_by(cba_years.c.project_id, cba_years.c.year))
-        )
-        pending = next(chains, None)
-
-        def orphans_below(pid: int | None) -> None:
-            nonlocal pending, events
-            while pending is not None and (pid is None or pending[0] < pid):
-                n = sum(1 for _ in pending[1])
-                events += n
-                broken.append(
-                    _broken(None, pending[0], None, "history of a project that does not exist")
-                )
-                pending = next(chains, None)
-
-        for row in heads:
-            count += 1
-            digest.update(_project_line(row.id, row.head_seq, row.head_hash).encode())
-            orphans_below(row.id)
-            chain: list[dict[str, Any]] = []
-            if pending is not None and pending[0] == row.id:
-                chain = [dict(r._mapping) for r in pending[1]]
-                pending = next(chains, None)
-            events += len(chain)
-            project = (
-                row,
-                ticks.take(row.id),
-                risk_rows.take(row.id),
-                cba_rows.take(row.id),
-                year_rows.take(row.id),
-            )
-            if not chain:
-                broken.append(_broken(row, row.id, 1, "the project has no history at all"))
-                continue
-            found, unknown = _check(project, chain, schemes)
-            if anchored is not None and anchor is not None:
-                head = anchored.pop(row.id, None)
-                problem = _anchor_project(anchor, head, chain) if head else None
-                if problem and not any(f.field == "chain" for f in found):
-                    found.append(_Found(problem[0], "anchor", None, None, problem[1]))
-            for f in found:
-                broken.append(_broken(row, row.id, f.seq, f.reason, f))
-            if unknown:
-                partial += 1
-                for name in unknown:
-                    not_checkable[name] = not_checkable.get(name, 0) + 1
-        orphans_below(None)
+        _verify_projects(conn, schemes, tally)
     for line in version_lines:
-        digest.update(line.encode())
-    now_digest = digest.hexdigest()
+        tally.digest.update(line.encode())
+    now_digest = tally.digest.hexdigest()
     if anchor is not None:
-        broken += _check_anchor(anchor, anchored, schemes, version_lines, now_digest)
+        tally.broken += check_anchor(anchor, tally.anchored, schemes, version_lines, now_digest)
     return VerifyReport(
-        count,
-        events,
-        broken,
-        partial=partial,
-        not_checkable=dict(sorted(not_checkable.items())),
+        tally.count,
+        tally.events,
+        tally.broken,
+        partial=tally.partial,
+        not_checkable=dict(sorted(tally.not_checkable.items())),
         role_assignments=assignments,
         anchor=None if anchor is None else anchor.summary(),
         digest=now_digest,
     )
 
 
+@dataclass
+class _Tally:
+    """What `verify` has found and counted so far."""
+
+    anchor: Anchor | None
+    broken: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0  # projects
+    events: int = 0
+    partial: int = 0  # projects with a value no event records
+    not_checkable: dict[str, int] = field(default_factory=dict)
+    digest: Any = field(default_factory=hashlib.sha256)  # the anchor digest so far
+    # The anchored heads not yet matched with a project (None: no anchor file).
+    anchored: dict[int, tuple[str | None, int, str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.anchor is not None and self.anchor.projects is not None:
+            self.anchored = dict(self.anchor.projects)
+
+
+_Project = tuple[ProjectSnapshot, list[ChecklistTick], list[RiskRow], list[CbaRow], list[CbaYear]]
+
+
+class _Chains:
+    """The history in project order, handed out one project's chain at a time."""
+
+    def __init__(self, events: Iterable[ChainEvent]) -> None:
+        self._groups = groupby(events, key=attrgetter("project_id"))
+        self._pending = next(self._groups, None)
+
+    def orphans_below(self, pid: int | None) -> Iterator[tuple[int, int]]:
+        """(project id, number of events) of each chain before project `pid` (before
+        none: every chain left), which therefore has no project row."""
+        while self._pending is not None and (pid is None or self._pending[0] < pid):
+            yield self._pending[0], sum(1 for _ in self._pending[1])
+            self._pending = next(self._groups, None)
+
+    def take(self, pid: int) -> list[ChainEvent]:
+        """Project `pid`'s chain (empty when it has none), once its orphans are taken."""
+        if self._pending is None or self._pending[0] != pid:
+            return []
+        chain = list(self._pending[1])
+        self._pending = next(self._groups, None)
+        return chain
+
+
+def _verify_projects(conn: Connection, schemes: dict[int, SchemeInfo], tally: _Tally) -> None:
+    heads = stream_projects(conn)
+    chains = _Chains(stream_history(conn))
+    ticks = Rows(stream_ticks(conn))
+    risk_rows = Rows(stream_risks(conn))
+    cba_rows = Rows(stream_cbas(conn))
+    year_rows = Rows(stream_cba_years(conn))
+
+    def orphans_below(pid: int | None) -> None:
+        for orphan, events in chains.orphans_below(pid):
+            tally.events += events
+            tally.broken.append(
+                broken_entry(None, orphan, None, "history of a project that does not exist")
+            )
+
+    for row in heads:
+        tally.count += 1
+        tally.digest.update(project_line(row.id, row.head_seq, row.head_hash).encode())
+        orphans_below(row.id)
+        chain = chains.take(row.id)
+        tally.events += len(chain)
+        project = (
+            row,
+            ticks.take(row.id),
+            risk_rows.take(row.id),
+            cba_rows.take(row.id),
+            year_rows.take(row.id),
+        )
+        _verify_project(project, chain, schemes, tally)
+    orphans_below(None)
+
+
+def _verify_project(
+    project: _Project, chain: list[ChainEvent], schemes: dict[int, SchemeInfo], tally: _Tally
+) -> None:
+    row = project[0]
+    if not chain:
+        tally.broken.append(broken_entry(row, row.id, 1, "the project has no history at all"))
+        return
+    found, unknown = _check(project, chain, schemes)
+    if tally.anchored is not None and tally.anchor is not None:
+        head = tally.anchored.pop(row.id, None)
+        problem = chain_against_anchor(tally.anchor, head, chain) if head else None
+        if problem and not any(f.field == "chain" for f in found):
+            found.append(Found(problem[0], "anchor", None, None, problem[1]))
+    for f in found:
+        tally.broken.append(broken_entry(row, row.id, f.seq, f.reason, f))
+    if unknown:
+        tally.partial += 1
+        for name in unknown:
+            tally.not_checkable[name] = tally.not_checkable.get(name, 0) + 1
+
+
 def _check(
-    project: tuple[Any, list[Any], list[Any], list[Any], list[Any]],
-    chain: list[dict[str, Any]],
-    schemes: dict[int, _SchemeInfo],
-) -> tuple[list[_Found], set[str]]:
+    project: _Project, chain: list[ChainEvent], schemes: dict[int, SchemeInfo]
+) -> tuple[list[Found], set[str]]:
     head, ticks, risk_rows, cba_rows, year_rows = project
     found = verify_chain(head.id, head.head_seq, head.head_hash, chain)
     if found is not None:
-        return [_Found(found.seq, "chain", None, None, found.reason)], set()
+        return [Found(found.seq, "chain", None, None, found.reason)], set()
     out = []
     last = chain[-1]
     if head.version != head.head_seq:
         out.append(
-            _Found(
-                last["seq"],
+            Found(
+                last.seq,
                 "version",
                 head.head_seq,
                 head.version,
@@ -181,21 +232,21 @@ def _check(
                 f"{head.head_seq} events (the row was changed)",
             )
         )
-    if last["to_stage"] != head.stage:
+    if last.to_stage != head.stage:
         out.append(
-            _Found(
-                last["seq"],
+            Found(
+                last.seq,
                 "stage",
-                last["to_stage"],
+                last.to_stage,
                 head.stage,
                 f"the project row says stage {head.stage} but its history ends in "
-                f"{last['to_stage']} (the row was changed)",
+                f"{last.to_stage} (the row was changed)",
             )
         )
     info = schemes.get(head.scheme_version_id)
 
-    def checklist_of(stage: str) -> Sequence[str] | None:
-        if info is None or info.checklists is None:
+    def checklist_of(stage: str | None) -> Sequence[str] | None:
+        if info is None or info.checklists is None or stage is None:
             return None
         return info.checklists.get(stage)
 

@@ -2,7 +2,7 @@
 project's chain head and the version hashes, kept outside the database (`take_anchor`,
 `dump_anchor`); read back from its file (`read_anchor`) or given as a bare digest
 (`digest_anchor`), it names a project whose chain was truncated or rewritten since, and a
-version that changed or vanished (`_anchor_project`, `_check_anchor`)."""
+version that changed or vanished (`chain_against_anchor`, `check_anchor`)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from engine.audit.findings import _broken, _other
-from engine.audit.streams import _snapshot, _stream
-from engine.audit.versions import _SchemeInfo
+from engine.audit.findings import broken_entry, other_entry
+from engine.audit.versions import SchemeInfo
+from storage.audit import ChainEvent, org_hashes, scheme_hashes, snapshot, stream_heads
 from storage.database import Database
-from storage.tables import (
-    org_versions,
-    projects,
-    scheme_versions,
-)
 from workflow.errors import UsageError
 
 ANCHOR_FORMAT = "shema-audit-anchor/1"
@@ -57,7 +50,8 @@ def _digest_of(lines: Iterable[str]) -> str:
     return h.hexdigest()
 
 
-def _project_line(pid: int, seq: int, head: str) -> str:
+def project_line(pid: int, seq: int, head: str) -> str:
+    """A project's line of the anchor digest: `project ID SEQ HASH` and a newline."""
     return f"project {pid} {seq} {head}\n"
 
 
@@ -66,45 +60,21 @@ def take_anchor(db: Database, now: dt.datetime) -> dict[str, Any]:
     scheme version's content hash, and their digest: SHA-256 over the lines
     `project ID SEQ HASH`, `org ID HASH`, `scheme ID HASH`, each ended by a newline,
     in that order and by id."""
-    with db.read() as conn:
-        _snapshot(db, conn)
-        heads = [
-            [r.id, r.code, r.head_seq, r.head_hash]
-            for r in _stream(
-                conn,
-                select(
-                    projects.c.id, projects.c.code, projects.c.head_seq, projects.c.head_hash
-                ).order_by(projects.c.id),
-            )
-        ]
-        orgs = [
-            [r.id, r.content_hash]
-            for r in conn.execute(
-                select(org_versions.c.id, org_versions.c.content_hash).order_by(org_versions.c.id)
-            )
-        ]
-        schemes = [
-            [r.id, r.name, r.version, r.content_hash]
-            for r in conn.execute(
-                select(
-                    scheme_versions.c.id,
-                    scheme_versions.c.name,
-                    scheme_versions.c.version,
-                    scheme_versions.c.content_hash,
-                ).order_by(scheme_versions.c.id)
-            )
-        ]
-    lines = [_project_line(p[0], p[2], p[3]) for p in heads]
-    lines += [f"org {o[0]} {o[1]}\n" for o in orgs]
-    lines += [f"scheme {s[0]} {s[3]}\n" for s in schemes]
+    with snapshot(db) as conn:
+        heads = list(stream_heads(conn))
+        orgs = org_hashes(conn)
+        schemes = scheme_hashes(conn)
+    lines = [project_line(p.id, p.head_seq, p.head_hash) for p in heads]
+    lines += [f"org {o.id} {o.content_hash}\n" for o in orgs]
+    lines += [f"scheme {s.id} {s.content_hash}\n" for s in schemes]
     return {
         "format": ANCHOR_FORMAT,
         "taken_at": now.astimezone(dt.UTC).isoformat(),
         "count": len(heads),
         "digest": _digest_of(lines),
-        "projects": heads,  # [id, code, head_seq, head_hash]
-        "org_versions": orgs,  # [id, content_hash]
-        "scheme_versions": schemes,  # [id, name, version, content_hash]
+        "projects": [[p.id, p.code, p.head_seq, p.head_hash] for p in heads],
+        "org_versions": [[o.id, o.content_hash] for o in orgs],
+        "scheme_versions": [[s.id, s.name, s.version, s.content_hash] for s in schemes],
     }
 
 
@@ -132,9 +102,12 @@ def read_anchor(text: str, source: str = "the anchor") -> Anchor:
         schemes = {int(s[0]): str(s[3]) for s in doc["scheme_versions"]}
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise UsageError(
-            f"{source} is not an audit anchor (`shema audit anchor -o FILE`): {exc}"
+            f"{source} is not an audit anchor: {exc}",
+            code="audit.not_an_anchor",
+            source=source,
+            problem=str(exc),
         ) from None
-    lines = [_project_line(pid, seq, head) for pid, (_, seq, head) in sorted(heads.items())]
+    lines = [project_line(pid, seq, head) for pid, (_, seq, head) in sorted(heads.items())]
     lines += [f"org {i} {h}\n" for i, h in sorted(orgs.items())]
     lines += [f"scheme {i} {h}\n" for i, h in sorted(schemes.items())]
     intact = _digest_of(lines) == digest
@@ -145,12 +118,16 @@ def digest_anchor(digest: str) -> Anchor:
     """An anchor known only by its digest: the database must match it exactly."""
     digest = digest.strip().lower()
     if not DIGEST.match(digest):
-        raise UsageError(f"{digest!r} is not an anchor digest (64 hexadecimal digits)")
+        raise UsageError(
+            f"{digest!r} is not an anchor digest (64 hexadecimal digits)",
+            code="audit.not_a_digest",
+            digest=digest,
+        )
     return Anchor(digest)
 
 
-def _anchor_project(
-    anchor: Anchor, head: tuple[str | None, int, str], chain: list[dict[str, Any]]
+def chain_against_anchor(
+    anchor: Anchor, head: tuple[str | None, int, str], chain: list[ChainEvent]
 ) -> tuple[int, str] | None:
     """Where and what is wrong with a (verified) chain against its anchored head."""
     _, seq, anchored = head
@@ -161,24 +138,27 @@ def _anchor_project(
             f"the history has {len(chain)} events but {when} saw {seq}: events "
             f"#{first}..#{seq} were deleted"
         )
-    if chain[seq - 1]["hash"] != anchored:
+    if chain[seq - 1].hash != anchored:
         return seq, f"event #{seq} is not the one {when} saw: the history was rewritten"
     return None
 
 
-def _check_anchor(
+def check_anchor(
     anchor: Anchor,
     left: dict[int, tuple[str | None, int, str]] | None,
-    schemes: dict[int, _SchemeInfo],
+    schemes: dict[int, SchemeInfo],
     version_lines: list[str],
     now_digest: str,
 ) -> list[dict[str, Any]]:
+    """The problems the anchor shows besides the projects' chains: anchored projects
+    that are gone (`left` unmatched), versions changed or gone, a digest that does not
+    match (for a bare digest) or an anchor file whose entries do not hash to its digest."""
     out = []
     when = f"the anchor of {anchor.taken_at}"
     if anchor.projects is None:  # a bare digest: only an unchanged database matches it
         if now_digest != anchor.digest:
             out.append(
-                _other(
+                other_entry(
                     "anchor",
                     f"the database does not match the anchor digest {anchor.digest[:12]}…: it "
                     "changed since (perhaps only grew: verify against the anchor file to tell)",
@@ -187,7 +167,7 @@ def _check_anchor(
         return out
     if not anchor.intact:
         out.append(
-            _other(
+            other_entry(
                 "anchor",
                 f"the anchor's entries do not hash to its digest {anchor.digest[:12]}…: the file "
                 "was edited, its heads prove nothing",
@@ -195,7 +175,7 @@ def _check_anchor(
         )
     for pid, (code, seq, _) in sorted((left or {}).items()):
         out.append(
-            _broken(
+            broken_entry(
                 None,
                 pid,
                 seq,
@@ -220,6 +200,6 @@ def _check_anchor(
                 label = f"scheme {schemes[vid].name} v{schemes[vid].version}"
             state = "is gone" if current is None else "has another content hash"
             out.append(
-                _other(label, f"{when} saw it with content hash {content[:12]}…; it {state}")
+                other_entry(label, f"{when} saw it with content hash {content[:12]}…; it {state}")
             )
     return out

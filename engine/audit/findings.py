@@ -1,7 +1,7 @@
 """What `audit verify` reports: `VerifyReport`, one difference between the history and
-the rows (`_Found`, made by `_differ`), and the report entries for a broken project
-(`_broken`) or something outside the projects (`_other`), with values shown as the
-report prints them (`_show`)."""
+the rows (`Found`, made by `differ`), and the report entries for a broken project
+(`broken_entry`) or something outside the projects (`other_entry`), with values shown as
+the report prints them (`show`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.views import AuditReport
+from storage.audit import ProjectSnapshot
 
 
 @dataclass(frozen=True)
@@ -27,19 +28,19 @@ class VerifyReport(AuditReport):
     digest: str = ""  # the anchor digest of the database as verified
 
 
-def _show(value: Any) -> Any:
+def show(value: Any) -> Any:
     """A value as the report prints it (JSON-ready)."""
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple):
-        return [_show(v) for v in value]
+        return [show(v) for v in value]
     return value
 
 
 @dataclass
-class _Found:
+class Found:
     """One difference between what the history says and what the rows say."""
 
     seq: int | None
@@ -50,22 +51,25 @@ class _Found:
 
 
 def _said(value: Any) -> str:
-    shown = _show(value)
+    shown = show(value)
     return "none" if shown is None else json.dumps(shown, ensure_ascii=False)
 
 
-def _differ(name: str, seq: int | None, chain: Any, row: Any, what: str = "") -> _Found:
-    return _Found(
+def differ(name: str, seq: int | None, chain: Any, row: Any, what: str = "") -> Found:
+    """The finding that `name` (`what` in the sentence) is `chain` by the history, the
+    event `seq`, but `row` in the table."""
+    return Found(
         seq,
         name,
-        _show(chain),
-        _show(row),
+        show(chain),
+        show(row),
         f"{what or name}: the history says {_said(chain)} but the row says {_said(row)} "
         "(changed outside Shēma)",
     )
 
 
-def _other(where: str, reason: str, **extra: Any) -> dict[str, Any]:
+def other_entry(where: str, reason: str, **extra: Any) -> dict[str, Any]:
+    """The report entry for a problem outside the projects, at `where`."""
     return {
         "project": None,
         "project_id": None,
@@ -76,14 +80,16 @@ def _other(where: str, reason: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _broken(
-    head: Any,
+def broken_entry(
+    head: ProjectSnapshot | None,
     pid: int,
     seq: int | None,
     reason: str,
-    found: _Found | None = None,
+    found: Found | None = None,
     code: str | None = None,
 ) -> dict[str, Any]:
+    """The report entry for a problem of project `pid` (its row `head`, or only its
+    `code` when there is no row), at event `seq`."""
     out: dict[str, Any] = {
         "project": head.code if head is not None else code,
         "project_id": pid,

@@ -1,5 +1,5 @@
 """Replaying a project's history and comparing it with the rows: `replay` folds the
-(verified) events into what they say of the project now (`_Said`; `UNKNOWN` where no
+(verified) events into what they say of the project now (`Said`; `UNKNOWN` where no
 event recorded a value), and `compare` sets that against the project row, its checklist
 ticks, risks and cost-benefit analysis, naming each difference and each value that is
 not checkable."""
@@ -7,15 +7,15 @@ not checkable."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.audit.findings import _differ, _Found, _show
-from engine.audit.versions import _SchemeInfo
+from engine.audit.findings import Found, differ, show
+from engine.audit.versions import SchemeInfo
 from engine.history import flows_digest
+from storage.audit import CbaRow, CbaYear, ChainEvent, ChecklistTick, ProjectSnapshot, RiskRow
 
 
 class _Unknown:
@@ -33,13 +33,6 @@ def _rate(value: Any) -> Decimal | None:
         return Decimal(str(value)).normalize()
     except (InvalidOperation, ValueError):
         return None
-
-
-def _json_or_text(text: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return text
 
 
 # -- the replay -------------------------------------------------------------------------
@@ -71,12 +64,11 @@ _RISK_KEYS = {  # event data key → risks column
     "mitigation": "mitigation",
     "status": "status",
 }
-_MOVES = ("advanced", "forced")
 
 
 @dataclass
-class _Said:
-    """What one project's history says of its state now."""
+class Said:
+    """What one project's history says of its state now (`replay`'s answer)."""
 
     values: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(_FIELDS, UNKNOWN))
     source: dict[str, int] = field(default_factory=dict)  # field → event that set it
@@ -87,144 +79,176 @@ class _Said:
     last: int | None = None  # the last event: what says a row should not be there
 
     def set(self, name: str, value: Any, seq: int) -> None:
+        """Record that event `seq` says `name` is `value`."""
         self.values[name] = value
         self.source[name] = seq
 
 
-def replay(
-    events: Iterable[dict[str, Any]], checklist_of: Callable[[str], Sequence[str] | None]
-) -> _Said:
+# `checklist_of(stage)`: the checklist items entering `stage` clears (None: cannot say).
+ChecklistOf = Callable[[str | None], Sequence[str] | None]
+
+
+def replay(events: Iterable[ChainEvent], checklist_of: ChecklistOf) -> Said:
     """Replay a project's (verified) events; `checklist_of(stage)` gives the checklist
     items entering that stage clears (None when the scheme cannot say)."""
-    said = _Said()
+    said = Said()
     for ev in events:
-        try:
-            data = json.loads(ev["data"])
-        except (TypeError, ValueError):
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
-        _apply(said, ev, data, checklist_of)
-        said.last = ev["seq"]
+        data = ev.details
+        step = _STEPS.get(ev.kind)
+        if step is not None:
+            step(said, ev, data, checklist_of)
+        said.last = ev.seq
     return said
 
 
-def _apply(
-    said: _Said,
-    ev: dict[str, Any],
-    data: dict[str, Any],
-    checklist_of: Callable[[str], Sequence[str] | None],
-) -> None:
-    kind, seq, at, actor = ev["kind"], ev["seq"], ev["at"], ev["actor_id"]
-    v = said.values
+# Each step folds one kind of event into what the history says so far.
 
-    def recorded(name: str, key: str) -> None:
+
+def _created(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    seq, at = ev.seq, ev.at
+    for name, key in _CREATED_KEYS:
         said.set(name, data.get(key, UNKNOWN), seq)
+    has_scheme = "scheme" in data and "scheme_version" in data
+    scheme = (data["scheme"], data["scheme_version"]) if has_scheme else UNKNOWN
+    said.set("scheme", scheme, seq)
+    said.set("created_at", at, seq)
+    said.set("created_by", ev.actor_id, seq)
+    said.set("stage_entered_at", at, seq)
+    for name in ("hold_since", "hold_reason", "handoff_since", "idea_id"):
+        said.set(name, None, seq)
 
-    if kind == "created":
-        recorded("code", "code")
-        recorded("title", "title")
-        recorded("unit_id", "unit")
-        has_scheme = "scheme" in data and "scheme_version" in data
-        scheme = (data["scheme"], data["scheme_version"]) if has_scheme else UNKNOWN
-        said.set("scheme", scheme, seq)
-        said.set("created_at", at, seq)
-        said.set("created_by", actor, seq)
-        for name in ("budget_amount", "budget_currency", "funding_instrument"):
-            recorded(name, name)
-        recorded("partners", "partners")
-        recorded("dates", "dates")
-        recorded("responsible_id", "responsible")
+
+_CREATED_KEYS = (  # (field, event data key), in the order they are recorded
+    ("code", "code"),
+    ("title", "title"),
+    ("unit_id", "unit"),
+    ("budget_amount", "budget_amount"),
+    ("budget_currency", "budget_currency"),
+    ("funding_instrument", "funding_instrument"),
+    ("partners", "partners"),
+    ("dates", "dates"),
+    ("responsible_id", "responsible"),
+)
+
+
+def _moved(said: Said, ev: ChainEvent, data: dict[str, Any], checklist_of: ChecklistOf) -> None:
+    seq, at = ev.seq, ev.at
+    if ev.to_stage != ev.from_stage:
         said.set("stage_entered_at", at, seq)
-        for name in ("hold_since", "hold_reason", "handoff_since", "idea_id"):
-            said.set(name, None, seq)
-    elif kind in _MOVES:
-        if ev["to_stage"] != ev["from_stage"]:
-            said.set("stage_entered_at", at, seq)
-            said.set("hold_since", None, seq)
-            said.set("hold_reason", None, seq)
-            recorded("responsible_id", "responsible")
-            items = checklist_of(ev["to_stage"])
-            if items is None:
-                said.ticks = None
-            elif said.ticks is not None:
-                for item in items:
-                    said.ticks.pop(item, None)
-        if "handoff" in data:
-            said.set("handoff_since", at, seq)
-        elif kind == "forced":
-            said.set("handoff_since", None, seq)
-    elif kind == "acknowledged":
-        said.set("handoff_since", None, seq)
-        if "responsible" in data:
-            said.set("responsible_id", data["responsible"], seq)
-        elif v["responsible_id"] is None:  # the acknowledger took it over
-            said.set("responsible_id", actor, seq)
-    elif kind == "assigned":
-        recorded("responsible_id", "person")
-    elif kind == "held":
-        said.set("hold_since", at, seq)
-        said.set("hold_reason", ev["comment"], seq)
-    elif kind == "resumed":
         said.set("hold_since", None, seq)
         said.set("hold_reason", None, seq)
-    elif kind in ("checked", "unchecked"):
-        ticked = data.get("item")
-        if not isinstance(ticked, str):
+        said.set("responsible_id", data.get("responsible", UNKNOWN), seq)
+        items = checklist_of(ev.to_stage)
+        if items is None:
             said.ticks = None
         elif said.ticks is not None:
-            if kind == "checked":
-                said.ticks[ticked] = (seq, at, actor)
-            else:
-                said.ticks.pop(ticked, None)
-    elif kind == "idea_linked":
-        recorded("idea_id", "idea")
-    elif kind == "risk_added":
-        number = data.get("risk")
-        if (
-            said.risks is None
-            or not isinstance(number, int)
-            or not _RISK_KEYS.keys() <= data.keys()
-        ):
+            for item in items:
+                said.ticks.pop(item, None)
+    if "handoff" in data:
+        said.set("handoff_since", at, seq)
+    elif ev.kind == "forced":
+        said.set("handoff_since", None, seq)
+
+
+def _acknowledged(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.set("handoff_since", None, ev.seq)
+    if "responsible" in data:
+        said.set("responsible_id", data["responsible"], ev.seq)
+    elif said.values["responsible_id"] is None:  # the acknowledger took it over
+        said.set("responsible_id", ev.actor_id, ev.seq)
+
+
+def _assigned(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.set("responsible_id", data.get("person", UNKNOWN), ev.seq)
+
+
+def _held(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.set("hold_since", ev.at, ev.seq)
+    said.set("hold_reason", ev.comment, ev.seq)
+
+
+def _resumed(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.set("hold_since", None, ev.seq)
+    said.set("hold_reason", None, ev.seq)
+
+
+def _ticked(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    ticked = data.get("item")
+    if not isinstance(ticked, str):
+        said.ticks = None
+    elif said.ticks is not None:
+        if ev.kind == "checked":
+            said.ticks[ticked] = (ev.seq, ev.at, ev.actor_id)
+        else:
+            said.ticks.pop(ticked, None)
+
+
+def _idea_linked(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.set("idea_id", data.get("idea", UNKNOWN), ev.seq)
+
+
+def _risk_added(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    number = data.get("risk")
+    if said.risks is None or not isinstance(number, int) or not _RISK_KEYS.keys() <= data.keys():
+        said.risks = None
+        return
+    said.risks[number] = {
+        **{col: data[key] for key, col in _RISK_KEYS.items()},
+        "created_at": ev.at,
+        "created_by": ev.actor_id,
+        "updated_at": ev.at,
+        "updated_by": ev.actor_id,
+    }
+    said.risk_source[number] = ev.seq
+
+
+def _risk_updated(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    changed, changes = data.get("risk"), data.get("changes")
+    if said.risks is None:
+        return
+    risk = said.risks.get(changed) if isinstance(changed, int) else None
+    if risk is None or not isinstance(changes, dict):
+        said.risks = None
+        return
+    for key, change in changes.items():
+        if key not in _RISK_KEYS or not isinstance(change, list) or len(change) != 2:
             said.risks = None
             return
-        said.risks[number] = {
-            **{col: data[key] for key, col in _RISK_KEYS.items()},
-            "created_at": at,
-            "created_by": actor,
-            "updated_at": at,
-            "updated_by": actor,
-        }
-        said.risk_source[number] = seq
-    elif kind == "risk_updated":
-        changed, changes = data.get("risk"), data.get("changes")
-        if said.risks is None:
-            return
-        risk = said.risks.get(changed) if isinstance(changed, int) else None
-        if risk is None or not isinstance(changes, dict):
-            said.risks = None
-            return
-        for key, change in changes.items():
-            if key not in _RISK_KEYS or not isinstance(change, list) or len(change) != 2:
-                said.risks = None
-                return
-            risk[_RISK_KEYS[key]] = change[1]
-        risk.update(updated_at=at, updated_by=actor)
-        said.risk_source[int(data["risk"])] = seq
-    elif kind == "cba_set":
-        said.cba = {**data, "seq": seq, "updated_at": at, "updated_by": actor}
+        risk[_RISK_KEYS[key]] = change[1]
+    risk.update(updated_at=ev.at, updated_by=ev.actor_id)
+    said.risk_source[int(data["risk"])] = ev.seq
+
+
+def _cba_set(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    said.cba = {**data, "seq": ev.seq, "updated_at": ev.at, "updated_by": ev.actor_id}
+
+
+_Step = Callable[[Said, ChainEvent, dict[str, Any], ChecklistOf], None]
+_STEPS: dict[str, _Step] = {
+    "created": _created,
+    "advanced": _moved,
+    "forced": _moved,
+    "acknowledged": _acknowledged,
+    "assigned": _assigned,
+    "held": _held,
+    "resumed": _resumed,
+    "checked": _ticked,
+    "unchecked": _ticked,
+    "idea_linked": _idea_linked,
+    "risk_added": _risk_added,
+    "risk_updated": _risk_updated,
+    "cba_set": _cba_set,
+}
 
 
 # -- comparing the replay with the rows ---------------------------------------------------
 
 
-def _project_value(name: str, row: Any, schemes: dict[int, _SchemeInfo]) -> Any:
+def _project_value(name: str, row: ProjectSnapshot, schemes: dict[int, SchemeInfo]) -> Any:
     if name == "scheme":
         info = schemes.get(row.scheme_version_id)
         return (info.name, info.version) if info else None
-    if name in ("partners", "dates"):
-        return _json_or_text(getattr(row, name))
-    return getattr(row, name)
+    return getattr(row, name)  # partners and dates: decoded by the record
 
 
 def _same_amount(chain: Any, row: Any) -> bool:
@@ -248,119 +272,138 @@ def _same(name: str, chain: Any, row: Any) -> bool:
 
 
 def compare(
-    said: _Said,
-    row: Any,
-    schemes: dict[int, _SchemeInfo],
-    ticks: Sequence[Any],
-    risk_rows: Sequence[Any],
-    cba_rows: Sequence[Any],
-    year_rows: Sequence[Any],
-) -> tuple[list[_Found], set[str]]:
+    said: Said,
+    row: ProjectSnapshot,
+    schemes: dict[int, SchemeInfo],
+    ticks: Sequence[ChecklistTick],
+    risk_rows: Sequence[RiskRow],
+    cba_rows: Sequence[CbaRow],
+    year_rows: Sequence[CbaYear],
+) -> tuple[list[Found], set[str]]:
     """The differences between the replay and the project's rows, and the names of the
     values the history does not record (not checkable)."""
-    found: list[_Found] = []
     unknown = {n for n in _FIELDS if said.values[n] is UNKNOWN}
+    found = _compare_fields(said, row, schemes)
+    if said.ticks is None:
+        unknown.add("checklist")
+    else:
+        found += _compare_ticks(said, said.ticks, ticks)
+    if said.risks is None:
+        unknown.add("risks")
+    else:
+        found += _compare_risks(said, said.risks, risk_rows)
+    found += _compare_cba(said, cba_rows, year_rows, unknown)
+    return found, unknown
+
+
+def _compare_fields(
+    said: Said, row: ProjectSnapshot, schemes: dict[int, SchemeInfo]
+) -> list[Found]:
+    found = []
     for name in _FIELDS:
         chain = said.values[name]
         if chain is UNKNOWN:
             continue
         value = _project_value(name, row, schemes)
         if not _same(name, chain, value):
-            found.append(_differ(name, said.source.get(name), chain, value))
+            found.append(differ(name, said.source.get(name), chain, value))
+    return found
 
-    if said.ticks is None:
-        unknown.add("checklist")
-    else:
-        rows = {t.item: t for t in ticks}
-        for item in sorted(said.ticks.keys() | rows.keys()):
-            what = f"checklist item {item}"
-            tick, r = said.ticks.get(item), rows.get(item)
-            if tick is None:
-                assert r is not None
-                found.append(
-                    _Found(
-                        said.last,
-                        f"checklist.{item}",
-                        None,
-                        [_show(r.checked_at), r.checked_by],
-                        f"{what}: the history has no tick but the table has one "
-                        "(inserted outside Shēma)",
-                    )
-                )
-            elif r is None:
-                found.append(
-                    _Found(
-                        tick[0],
-                        f"checklist.{item}",
-                        [_show(tick[1]), tick[2]],
-                        None,
-                        f"{what}: the history says it is ticked but the table has no tick "
-                        "(deleted outside Shēma)",
-                    )
-                )
-            elif (r.checked_at, r.checked_by) != (tick[1], tick[2]):
-                found.append(
-                    _differ(
-                        f"checklist.{item}",
-                        tick[0],
-                        (tick[1], tick[2]),
-                        (r.checked_at, r.checked_by),
-                        what,
-                    )
-                )
 
-    if said.risks is None:
-        unknown.add("risks")
-    else:
-        rows_by_number = {r.number: r for r in risk_rows}
-        for number in sorted(said.risks.keys() | rows_by_number.keys()):
-            what, seq = f"risk R{number}", said.risk_source.get(number)
-            risk, r = said.risks.get(number), rows_by_number.get(number)
-            if risk is None:
-                found.append(
-                    _Found(
-                        said.last,
-                        f"risks.R{number}",
-                        None,
-                        r.title if r is not None else None,
-                        f"{what}: the history never added it but the table has it "
-                        "(inserted outside Shēma)",
-                    )
+def _compare_ticks(
+    said: Said,
+    said_ticks: dict[str, tuple[int, dt.datetime, str | None]],
+    ticks: Sequence[ChecklistTick],
+) -> list[Found]:
+    found = []
+    rows = {t.item: t for t in ticks}
+    for item in sorted(said_ticks.keys() | rows.keys()):
+        what = f"checklist item {item}"
+        tick, r = said_ticks.get(item), rows.get(item)
+        if tick is None:
+            assert r is not None
+            found.append(
+                Found(
+                    said.last,
+                    f"checklist.{item}",
+                    None,
+                    [show(r.checked_at), r.checked_by],
+                    f"{what}: the history has no tick but the table has one "
+                    "(inserted outside Shēma)",
                 )
-                continue
-            if r is None:
-                found.append(
-                    _Found(
-                        seq,
-                        f"risks.R{number}",
-                        risk["title"],
-                        None,
-                        f"{what}: the history has it but the table does not (deleted outside "
-                        "Shēma)",
-                    )
+            )
+        elif r is None:
+            found.append(
+                Found(
+                    tick[0],
+                    f"checklist.{item}",
+                    [show(tick[1]), tick[2]],
+                    None,
+                    f"{what}: the history says it is ticked but the table has no tick "
+                    "(deleted outside Shēma)",
                 )
-                continue
-            for col, chain in risk.items():
-                if getattr(r, col) != chain:
-                    found.append(
-                        _differ(
-                            f"risks.R{number}.{col}", seq, chain, getattr(r, col), f"{what} {col}"
-                        )
-                    )
+            )
+        elif (r.checked_at, r.checked_by) != (tick[1], tick[2]):
+            found.append(
+                differ(
+                    f"checklist.{item}",
+                    tick[0],
+                    (tick[1], tick[2]),
+                    (r.checked_at, r.checked_by),
+                    what,
+                )
+            )
+    return found
 
-    found += _compare_cba(said, cba_rows, year_rows, unknown)
-    return found, unknown
+
+def _compare_risks(
+    said: Said, said_risks: dict[int, dict[str, Any]], risk_rows: Sequence[RiskRow]
+) -> list[Found]:
+    found = []
+    rows_by_number = {r.number: r for r in risk_rows}
+    for number in sorted(said_risks.keys() | rows_by_number.keys()):
+        what, seq = f"risk R{number}", said.risk_source.get(number)
+        risk, r = said_risks.get(number), rows_by_number.get(number)
+        if risk is None:
+            found.append(
+                Found(
+                    said.last,
+                    f"risks.R{number}",
+                    None,
+                    r.title if r is not None else None,
+                    f"{what}: the history never added it but the table has it "
+                    "(inserted outside Shēma)",
+                )
+            )
+            continue
+        if r is None:
+            found.append(
+                Found(
+                    seq,
+                    f"risks.R{number}",
+                    risk["title"],
+                    None,
+                    f"{what}: the history has it but the table does not (deleted outside Shēma)",
+                )
+            )
+            continue
+        for col, chain in risk.items():
+            if getattr(r, col) != chain:
+                found.append(
+                    differ(f"risks.R{number}.{col}", seq, chain, getattr(r, col), f"{what} {col}")
+                )
+    return found
 
 
 def _compare_cba(
-    said: _Said, cba_rows: Sequence[Any], year_rows: Sequence[Any], unknown: set[str]
-) -> list[_Found]:
+    said: Said, cba_rows: Sequence[CbaRow], year_rows: Sequence[CbaYear], unknown: set[str]
+) -> list[Found]:
     head = cba_rows[0] if cba_rows else None
     if said.cba is None:
         if head is None and not year_rows:
             return []
         return [
-            _Found(
+            Found(
                 said.last,
                 "cba",
                 None,
@@ -372,7 +415,7 @@ def _compare_cba(
     d, seq = said.cba, said.cba["seq"]
     if head is None:
         return [
-            _Found(
+            Found(
                 seq,
                 "cba",
                 d.get("npv"),
@@ -383,18 +426,18 @@ def _compare_cba(
         ]
     out = []
     if d.get("currency") != head.currency:
-        out.append(_differ("cba.currency", seq, d.get("currency"), head.currency))
+        out.append(differ("cba.currency", seq, d.get("currency"), head.currency))
     if _rate(d.get("discount_rate")) != _rate(head.discount_rate):
-        out.append(_differ("cba.discount_rate", seq, d.get("discount_rate"), head.discount_rate))
+        out.append(differ("cba.discount_rate", seq, d.get("discount_rate"), head.discount_rate))
     for col in ("updated_at", "updated_by"):
         if d[col] != getattr(head, col):
-            out.append(_differ(f"cba.{col}", seq, d[col], getattr(head, col)))
+            out.append(differ(f"cba.{col}", seq, d[col], getattr(head, col)))
     flows = [(y.year, y.cost, y.benefit) for y in year_rows]
     if "flows" in d:
         digest = flows_digest(flows)
         if digest != d["flows"]:
             out.append(
-                _Found(
+                Found(
                     seq,
                     "cba.flows",
                     d["flows"],
@@ -412,26 +455,26 @@ def _compare_cba(
 
 def _compare_figures(
     d: dict[str, Any], seq: int, flows: list[tuple[int, Any, Any]], rate: Any
-) -> list[_Found]:
+) -> list[Found]:
     from workflow import cba as maths
     from workflow.money import cents
 
     years = [f[0] for f in flows]
     span = [min(years), max(years)] if years else None
     if span != d.get("years"):
-        return [_differ("cba.years", seq, d.get("years"), span)]
+        return [differ("cba.years", seq, d.get("years"), span)]
     try:
         result = maths.analyse(
             [maths.YearFlow(y, Decimal(str(c)), Decimal(str(b))) for y, c, b in flows],
             Decimal(str(rate)),
         )
     except (ValueError, ArithmeticError):
-        return [_differ("cba.flows", seq, d.get("npv"), "not an analysis", "cost-benefit flows")]
+        return [differ("cba.flows", seq, d.get("npv"), "not an analysis", "cost-benefit flows")]
     npv = str(cents(result.npv))
     bcr = None if result.bcr is None else str(result.bcr.quantize(Decimal("0.01")))
     out = []
     if npv != d.get("npv"):
-        out.append(_differ("cba.npv", seq, d.get("npv"), npv, "cost-benefit NPV of the flows"))
+        out.append(differ("cba.npv", seq, d.get("npv"), npv, "cost-benefit NPV of the flows"))
     if bcr != d.get("bcr"):
-        out.append(_differ("cba.bcr", seq, d.get("bcr"), bcr, "cost-benefit BCR of the flows"))
+        out.append(differ("cba.bcr", seq, d.get("bcr"), bcr, "cost-benefit BCR of the flows"))
     return out

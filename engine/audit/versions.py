@@ -1,28 +1,34 @@
 """The organisation and scheme versions and the role assignments: every stored version
 must still hash to its content hash, the scheme versions give the checklists the replay
-needs (`_SchemeInfo`), and the role assignments and the people's `active` flags must be
-what the current organisation version says."""
+needs (`SchemeInfo`, from `check_schemes`), and the role assignments and the people's
+`active` flags must be what the current organisation version says
+(`check_organisation`)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from engine.audit.findings import _other
-from engine.audit.streams import _stream
-from storage.tables import (
-    org_versions,
-    people,
-    role_assignments,
-    scheme_versions,
+from engine.audit.findings import other_entry
+from storage.audit import (
+    StoredOrg,
+    stream_org_versions,
+    stream_people,
+    stream_role_assignments,
+    stream_scheme_versions,
 )
+
+if TYPE_CHECKING:
+    from workflow.org import Organisation
 
 
 @dataclass
-class _SchemeInfo:
+class SchemeInfo:
+    """What the audit needs of a stored scheme version: its name, number and checklists."""
+
     name: str
     version: int
     checklists: dict[str, list[str]] | None  # None: the compiled scheme does not parse
@@ -32,19 +38,20 @@ def _content_ok(compiled: str, content_hash: str) -> bool:
     return hashlib.sha256(compiled.encode()).hexdigest() == content_hash
 
 
-def _schemes(
+def check_schemes(
     conn: Connection, broken: list[dict[str, Any]], lines: list[str]
-) -> dict[int, _SchemeInfo]:
+) -> dict[int, SchemeInfo]:
+    """Check every stored scheme version's content hash (appending to `broken`), append
+    its anchor line to `lines`; every version by id."""
     from workflow.scheme import Scheme
 
-    out: dict[int, _SchemeInfo] = {}
-    stmt = select(scheme_versions).order_by(scheme_versions.c.id)
-    for r in conn.execution_options(yield_per=8).execute(stmt):
+    out: dict[int, SchemeInfo] = {}
+    for r in stream_scheme_versions(conn):
         lines.append(f"scheme {r.id} {r.content_hash}\n")
         where = f"scheme {r.name} v{r.version}"
         if not _content_ok(r.compiled, r.content_hash):
             broken.append(
-                _other(
+                other_entry(
                     where,
                     "the compiled scheme does not match its content hash (changed outside Shēma)",
                 )
@@ -56,22 +63,21 @@ def _schemes(
             }
         except ValueError:
             lists = None
-        out[r.id] = _SchemeInfo(r.name, r.version, lists)
+        out[r.id] = SchemeInfo(r.name, r.version, lists)
     return out
 
 
-def _organisation(conn: Connection, broken: list[dict[str, Any]], lines: list[str]) -> int:
+def check_organisation(conn: Connection, broken: list[dict[str, Any]], lines: list[str]) -> int:
     """Check every organisation version's content hash, and the role assignments and
     people against the current one; the number of role assignment rows compared."""
     from workflow.org import Organisation
 
-    latest: Any = None
-    stmt = select(org_versions.c.id, org_versions.c.content_hash, org_versions.c.compiled)
-    for r in conn.execution_options(yield_per=8).execute(stmt.order_by(org_versions.c.id)):
+    latest: StoredOrg | None = None
+    for r in stream_org_versions(conn):
         lines.append(f"org {r.id} {r.content_hash}\n")
         if not _content_ok(r.compiled, r.content_hash):
             broken.append(
-                _other(
+                other_entry(
                     f"organisation version {r.id}",
                     "the compiled organisation does not match its content hash (changed "
                     "outside Shēma)",
@@ -84,21 +90,26 @@ def _organisation(conn: Connection, broken: list[dict[str, Any]], lines: list[st
     try:
         org = Organisation.model_validate_json(latest.compiled)
     except ValueError as exc:
-        broken.append(_other(where, f"the compiled organisation does not read: {exc}"))
+        broken.append(other_entry(where, f"the compiled organisation does not read: {exc}"))
         return 0
+    rows = _check_assignments(conn, org, where, broken)
+    _check_people(conn, org, where, broken)
+    return rows
+
+
+def _check_assignments(
+    conn: Connection, org: Organisation, where: str, broken: list[dict[str, Any]]
+) -> int:
     said = {(pid, a.role, a.unit) for pid, p in org.people.items() for a in p.roles}
     rows = 0
-    stmt = select(role_assignments).order_by(
-        role_assignments.c.person_id, role_assignments.c.role, role_assignments.c.unit_id
-    )
-    for r in _stream(conn, stmt):
+    for r in stream_role_assignments(conn):
         rows += 1
         key = (r.person_id, r.role, r.unit_id)
         if key in said:
             said.discard(key)
             continue
         broken.append(
-            _other(
+            other_entry(
                 "role_assignments",
                 f"{r.person_id} holds {r.role} for {r.unit_id}, but {where} does not say so "
                 "(inserted or changed outside Shēma)",
@@ -107,25 +118,32 @@ def _organisation(conn: Connection, broken: list[dict[str, Any]], lines: list[st
         )
     for person, role, unit in sorted(said):
         broken.append(
-            _other(
+            other_entry(
                 "role_assignments",
                 f"{where} gives {person} {role} for {unit}, but the row is missing (deleted "
                 "outside Shēma)",
                 organisation={"person": person, "role": role, "unit": unit},
             )
         )
+    return rows
+
+
+def _check_people(
+    conn: Connection, org: Organisation, where: str, broken: list[dict[str, Any]]
+) -> None:
     present = set()
-    for r in _stream(conn, select(people.c.id, people.c.active).order_by(people.c.id)):
+    for r in stream_people(conn):
         present.add(r.id)
-        if bool(r.active) != (r.id in org.people):
+        if r.active != (r.id in org.people):
             broken.append(
-                _other(
+                other_entry(
                     "people",
                     f"{r.id} is {'active' if r.active else 'inactive'}, but {where} "
                     f"{'does not list' if r.active else 'lists'} them (changed outside Shēma)",
-                    row={"person": r.id, "active": bool(r.active)},
+                    row={"person": r.id, "active": r.active},
                 )
             )
     for pid in sorted(set(org.people) - present):
-        broken.append(_other("people", f"{where} lists {pid}, but there is no such person row"))
-    return rows
+        broken.append(
+            other_entry("people", f"{where} lists {pid}, but there is no such person row")
+        )

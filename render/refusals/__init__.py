@@ -14,6 +14,8 @@ import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from render.refusals import (
     admin,
     audit,
@@ -32,11 +34,14 @@ _DOMAINS = (general, inputs, projects, ideas, planning, reports, notify, audit, 
 CATALOGUE: dict[str, tuple[str, str]] = {
     code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
 }
+LOCALES = {"lv": "lv_LV", "en": "en_GB"}
 # Parameters that name a person: an edge may show their names instead of their ids.
 PERSON_PARAMS = frozenset({"actor", "person", "holder", "owner", "by"})
 
 
 def _shown(value: Any, lang: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=LOCALES[lang])
     if isinstance(value, dt.date):
         day = value.date() if isinstance(value, dt.datetime) else value
         return f"{day:%d.%m.%Y}." if lang == "lv" else day.isoformat()
