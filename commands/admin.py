@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -195,9 +196,41 @@ def demo(directory: str) -> None:
     """Set up a demo database with the shipped scheme and organisation, and walk projects."""
     from engine.demo import run_demo
 
-    result = run_demo(Path(directory), now=now(), echo=click.echo)
+    at = now()
+    result = run_demo(Path(directory), now=at, echo=click.echo)
+    _demo_summary(result.db_url, at)
     click.echo("")
     click.echo("Try it:")
     click.echo(f"  export SHEMA_DB={result.db_url}")
     for line in result.hints:
         click.echo(f"  {line}")
+
+
+def _demo_summary(db_url: str, at: dt.datetime) -> None:
+    """What the demo made: its projects, its ideas notebook and the portfolio."""
+    from engine import ideas, report
+    from engine.demo import COORDINATOR
+    from engine.service import Engine
+    from render.portfolio import format_text
+    from storage.database import Database
+
+    db = Database(db_url)
+    try:
+        engine = Engine(db)
+        click.echo("")
+        click.echo(f"{'code':<14}  {'unit':<26}  {'stage':<15}  {'held by':<40}  title")
+        for p in engine.list_projects(actor=COORDINATOR, lang="lv"):
+            click.echo(f"{p.code:<14}  {p.unit:<26}  {p.stage:<15}  {p.holder[:40]:<40}  {p.title}")
+        click.echo("")
+        click.echo("Ideju burtnīca / ideas notebook:")
+        for v in ideas.list_ideas(engine, actor=COORDINATOR, include_archived=True):
+            partners = ", ".join(v.municipalities + v.organisations)
+            click.echo(
+                f"  #{v.id} {v.status:<17} {v.unit:<26} {v.title}"
+                + (f" -> {v.project}" if v.project else "")
+                + (f"\n     partneri: {partners}" if partners else "")
+            )
+        click.echo("")
+        click.echo(format_text(report.portfolio(engine, actor=COORDINATOR, now=at), "lv"))
+    finally:
+        db.dispose()

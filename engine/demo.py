@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from engine import accounts, ideas, planning, report
+from engine import accounts, ideas, planning
 from engine.jobs import run_once
 from engine.loading import load_org, load_scheme
 from engine.notify.channels.config import MailSettings
@@ -95,21 +95,6 @@ def run_demo(
             f"sweep: {swept.messages} reminders, overdue notices and escalations; "
             f"{sent.sent} e-mails written to {directory / 'mail'}"
         )
-        echo("")
-        echo(f"{'code':<14}  {'unit':<26}  {'stage':<15}  {'held by':<40}  title")
-        for p in engine.list_projects(actor=COORDINATOR, lang="lv"):
-            echo(f"{p.code:<14}  {p.unit:<26}  {p.stage:<15}  {p.holder[:40]:<40}  {p.title}")
-        echo("")
-        echo("Ideju burtnīca / ideas notebook:")
-        for v in ideas.list_ideas(engine, actor=COORDINATOR, include_archived=True):
-            partners = ", ".join(v.municipalities + v.organisations)
-            echo(
-                f"  #{v.id} {v.status:<17} {v.unit:<26} {v.title}"
-                + (f" -> {v.project}" if v.project else "")
-                + (f"\n     partneri: {partners}" if partners else "")
-            )
-        echo("")
-        echo(report.format_text(report.portfolio(engine, actor=COORDINATOR, now=now), "lv"))
         waiting = result.codes[1]
         result.hints = [
             "shema --as ilze.kalnina project list",

@@ -237,11 +237,3 @@ def portfolio(
         by_stage=_by_stage(by_stage, times, schemes, lang),
         by_instrument=_by_instrument(by_instrument, org, lang),
     )
-
-
-def format_text(report: Portfolio, lang: str = "lv") -> str:
-    """Deprecated: render.portfolio.format_text. Kept only because engine/demo.py (not in
-    this change) still calls it; remove when demo.py calls render.portfolio directly."""
-    from render.portfolio import format_text as render_text
-
-    return render_text(report, lang)
