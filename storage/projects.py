@@ -110,8 +110,9 @@ _CAS = update(projects).where(
 _SET_HEAD = (
     update(projects).where(projects.c.id == bindparam("pid")).values(head_hash=bindparam("head"))
 )
-# The earliest running deadline of each project (paused ones do not run).
-_NEXT_DUE = (
+# The earliest running deadline of each project (paused ones do not run); reports and
+# status join it too.
+NEXT_DUE = (
     select(deadlines.c.project_id, func.min(deadlines.c.due_at).label("due_at"))
     .where(and_(deadlines.c.closed_at.is_(None), deadlines.c.paused_at.is_(None)))
     .group_by(deadlines.c.project_id)
@@ -176,7 +177,7 @@ def select_for_list(
 ) -> Iterator[ProjectRecord]:
     """Projects matching every filter given, oldest first, each with its earliest
     running deadline (`next_due`, None when no clock runs)."""
-    due = _NEXT_DUE.subquery()
+    due = NEXT_DUE.subquery()
     stmt = (
         select(projects, _ORG_VERSION, due.c.due_at.label("next_due"))
         .outerjoin(due, due.c.project_id == projects.c.id)
@@ -196,7 +197,7 @@ def select_for_list(
 
 def next_due(conn: Connection, project_id: int) -> dt.datetime | None:
     """The project's earliest running deadline, or None."""
-    row = conn.execute(_NEXT_DUE.where(deadlines.c.project_id == project_id)).first()
+    row = conn.execute(NEXT_DUE.where(deadlines.c.project_id == project_id)).first()
     return None if row is None else row.due_at
 
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
     true,
 )
 
-from storage.queries import NEXT_DUE
+from storage.projects import NEXT_DUE
 from storage.tables import deadlines, history, projects, scheme_versions
 from workflow.money import LVL_PER_EUR
 

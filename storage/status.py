@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from storage.queries import NEXT_DUE
+from storage.projects import NEXT_DUE
 from storage.tables import outbox, projects, scheme_versions
 
 
