@@ -15,15 +15,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import update
-
-from engine import digest
-from engine.channels.config import MailSettings
-from sqlalchemy import insert
-from engine.outbox import DispatchReport, dispatch
+from engine.notify import digest
+from engine.notify.channels.config import MailSettings
+from engine.notify.outbox import DispatchReport, dispatch
+from engine.notify.sweep import SweepReport, sweep
 from engine.service import Engine
-from engine.sweep import SweepReport, sweep
-from storage.tables import job_runs
+from storage import outbox as stored
 from workflow.errors import EnvironmentProblem
 
 log = logging.getLogger("shema.jobs")
@@ -34,17 +31,7 @@ def record_run(
 ) -> None:
     """Remember the last run of a job (for `shema status`)."""
     with engine.db.write() as conn:
-        done = conn.execute(
-            update(job_runs)
-            .where(job_runs.c.name == name)
-            .values(started_at=started, finished_at=finished, result=result)
-        ).rowcount
-        if not done:
-            conn.execute(
-                insert(job_runs).values(
-                    name=name, started_at=started, finished_at=finished, result=result
-                )
-            )
+        stored.record_job_run(conn, name, started, finished, result)
 
 
 def sender(engine: Engine, mail: MailSettings) -> str:

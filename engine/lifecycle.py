@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from engine import timekeeping
 from engine.gates import missing_gates
 from engine.moves import enter
+from engine.notify import recipients
 from engine.work import Change, Context
 from storage import projects as stored
 from workflow.errors import NotAllowed, NotFound
@@ -132,7 +133,7 @@ def acknowledge(now: dt.datetime) -> Decide:
                 project=ctx.code,
             )
         owner = ctx.scheme.scheme.stages[ctx.stage].owner
-        receivers, _ = ctx.org.recipients(owner or COORDINATOR, ctx.row.unit_id, ctx.scheme.levels)
+        receivers = recipients.handoff(ctx.org, owner, ctx.row.unit_id, ctx.scheme.levels).people
         if owner not in ctx.roles and ctx.actor not in receivers:
             raise NotAllowed(
                 f"{ctx.actor} may not acknowledge {ctx.code}: the handoff goes to {owner} "

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine import notices, timekeeping
+from engine import timekeeping
 from engine.deadlines import Plan, plan_duty, plan_entry, plan_handoff, plan_opened
+from engine.notify import notices, recipients
 from engine.work import Change, Context
 from storage import projects as stored
 from workflow.calendar import WorkingCalendar
-from workflow.scheme import COORDINATOR
 
 Step = Callable[[Connection], object]
 
@@ -142,8 +142,8 @@ def _handoff(e: Entry) -> tuple[Plan, list[dict[str, Any]]] | None:
         return None
     row = ctx.row
     e.values["handoff_since"] = e.now
-    owner = scheme.stages[e.target].owner or COORDINATOR
-    receivers, why = ctx.org.recipients(owner, row.unit_id, ctx.scheme.levels)
+    to = recipients.handoff(ctx.org, scheme.stages[e.target].owner, row.unit_id, ctx.scheme.levels)
+    receivers, why = to.people, to.why
     plan = plan_handoff(scheme, e.target, e.now, e.cal)
     e.plans.append(plan)
     e.data["handoff"] = {"from": src.value, "to": dst.value, "receivers": receivers, "why": why}
@@ -179,7 +179,7 @@ def _notify(e: Entry, comment: str | None) -> None:
         return
     ctx, scheme, row = e.ctx, e.ctx.scheme.scheme, e.ctx.row
     for role in scheme.actions[e.action].notify:
-        people, _ = ctx.org.recipients(role, row.unit_id, ctx.scheme.levels)
+        people = recipients.notified(ctx.org, role, row.unit_id, ctx.scheme.levels).people
         e.notices += notices.project_notices(
             ctx,
             "notify",

@@ -6,18 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection
 
 from engine.deadlines import Plan, replan
-from storage.tables import deadlines, timers
+from storage import deadlines as stored
+from storage.deadlines import NewTimer
 from workflow.calendar import WorkingCalendar
 from workflow.scheme import Scheme
-
-INSERT_DEADLINE = deadlines.insert().returning(deadlines.c.id)
-INSERT_TIMER = timers.insert()
-OPEN_DEADLINES = select(deadlines).where(
-    and_(deadlines.c.project_id == bindparam("pid"), deadlines.c.closed_at.is_(None))
-)
 
 
 def open_plans(
@@ -31,64 +26,24 @@ def open_plans(
     """Store deadlines and their timers (with `fresh`, only duties not open already);
     returns the new deadlines' ids, in the order of `plans`."""
     if fresh:
-        running = set(
-            conn.execute(
-                select(deadlines.c.action).where(
-                    _OPEN_OF_KINDS, deadlines.c.action.in_([p.action for p in plans])
-                ),
-                {"pid": project_id, "kinds": ["duty"]},
-            ).scalars()
-        )
+        running = stored.open_duty_actions(conn, project_id, [p.action for p in plans])
         plans = [p for p in plans if p.action not in running]
-    ids: list[int] = []
-    for plan in plans:
-        did = conn.execute(
-            INSERT_DEADLINE,
-            {
-                "project_id": project_id,
-                "kind": plan.kind,
-                "stage": plan.stage,
-                "action": plan.action,
-                "opened_at": now,
-                "due_at": plan.due_at,
-            },
-        ).scalar_one()
-        ids.append(did)
-        if plan.steps:
-            conn.execute(
-                INSERT_TIMER,
-                [
-                    {
-                        "deadline_id": did,
-                        "project_id": project_id,
-                        "step": s.step,
-                        "role": s.role,
-                        "fire_at": s.fire_at,
-                    }
-                    for s in plan.steps
-                ],
-            )
-    return ids
+    return [
+        stored.insert_deadline(
+            conn,
+            project_id,
+            kind=plan.kind,
+            stage=plan.stage,
+            action=plan.action,
+            opened_at=now,
+            due_at=plan.due_at,
+            steps=[NewTimer(s.step, s.role, s.fire_at) for s in plan.steps],
+        )
+        for plan in plans
+    ]
 
 
 ALL_KINDS = ("stage", "duty", "handoff")
-_OPEN = and_(deadlines.c.project_id == bindparam("pid"), deadlines.c.closed_at.is_(None))
-_OPEN_OF_KINDS = and_(
-    deadlines.c.project_id == bindparam("pid"),
-    deadlines.c.closed_at.is_(None),
-    deadlines.c.kind.in_(bindparam("kinds", expanding=True)),
-)
-_OPEN_OF_ACTION = and_(_OPEN_OF_KINDS, deadlines.c.action == bindparam("duty_action"))
-_UNFIRED = and_(timers.c.project_id == bindparam("pid"), timers.c.fired_at.is_(None))
-DROP_TIMERS = delete(timers).where(
-    and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN_OF_KINDS)))
-)
-DROP_ACTION_TIMERS = delete(timers).where(
-    and_(_UNFIRED, timers.c.deadline_id.in_(select(deadlines.c.id).where(_OPEN_OF_ACTION)))
-)
-CLOSE_ALL = update(deadlines).where(_OPEN).values(closed_at=bindparam("now"))
-CLOSE = update(deadlines).where(_OPEN_OF_KINDS).values(closed_at=bindparam("now"))
-CLOSE_ACTION = update(deadlines).where(_OPEN_OF_ACTION).values(closed_at=bindparam("now"))
 
 
 def close(
@@ -104,13 +59,8 @@ def close(
     if action is None and tuple(kinds) == ALL_KINDS:
         # The hot path (every move to another stage): one statement. The timers of the
         # closed deadlines are left to `prune`, which the sweep runs.
-        return conn.execute(CLOSE_ALL, {"pid": project_id, "now": now}).rowcount
-    params = {"pid": project_id, "kinds": list(kinds), "now": now, "duty_action": action}
-    if action is None:
-        conn.execute(DROP_TIMERS, params)
-        return conn.execute(CLOSE, params).rowcount
-    conn.execute(DROP_ACTION_TIMERS, params)
-    return conn.execute(CLOSE_ACTION, params).rowcount
+        return stored.close_all(conn, project_id, now)
+    return stored.close_kinds(conn, project_id, now, kinds=kinds, action=action)
 
 
 def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalendar) -> int:
@@ -118,15 +68,11 @@ def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalen
     (a deadline paused already keeps what it had left)."""
     today = cal.local_date(now)
     n = 0
-    for row in conn.execute(OPEN_DEADLINES, {"pid": project_id}).all():
+    for row in stored.open_deadlines_by_id(conn, project_id):
         if row.paused_at is not None:
             continue
         left = max(0, cal.working_days_between(today, cal.local_date(row.due_at)))
-        conn.execute(
-            update(deadlines)
-            .where(deadlines.c.id == row.id)
-            .values(paused_at=now, remaining_days=left)
-        )
+        stored.pause_deadline(conn, row.id, now, left)
         n += 1
     return n
 
@@ -136,37 +82,18 @@ def resume(
 ) -> list[Plan]:
     """Restart paused deadlines with the working days they had left: each paused one is
     closed and replaced by a new one (so its steps fire afresh); returns the new plans."""
-    plans = []
-    paused = [
-        r
-        for r in conn.execute(OPEN_DEADLINES, {"pid": project_id}).all()
-        if r.paused_at is not None
+    paused = [r for r in stored.open_deadlines_by_id(conn, project_id) if r.paused_at is not None]
+    plans = [
+        replan(r.kind, scheme.stages[r.stage], r.stage, r.action, r.remaining_days or 0, now, cal)
+        for r in paused
     ]
-    for row in paused:
-        stage = scheme.stages[row.stage]
-        plans.append(
-            replan(row.kind, stage, row.stage, row.action, row.remaining_days or 0, now, cal)
-        )
     if paused:
-        ids = [r.id for r in paused]
-        conn.execute(update(deadlines).where(deadlines.c.id.in_(ids)).values(closed_at=now))
-        conn.execute(
-            delete(timers).where(timers.c.deadline_id.in_(ids), timers.c.fired_at.is_(None))
-        )
+        stored.close_with_timers(conn, [r.id for r in paused], now)
         open_plans(conn, project_id, plans, now)
     return plans
-
-
-PRUNE = delete(timers).where(
-    and_(
-        timers.c.fired_at.is_(None),
-        timers.c.fire_at <= bindparam("now"),
-        timers.c.deadline_id.in_(select(deadlines.c.id).where(deadlines.c.closed_at.is_not(None))),
-    )
-)
 
 
 def prune(conn: Connection, now: dt.datetime) -> int:
     """Drop timers that fell due after their deadline was closed (they will never fire),
     so the sweep's index scan stays proportional to live work."""
-    return conn.execute(PRUNE, {"now": now}).rowcount
+    return stored.prune(conn, now)

@@ -15,8 +15,8 @@ from conftest import COORDINATOR, T0, keep_up, shipped_text
 from sqlalchemy import select
 
 from engine.loading import load_org
+from engine.notify.sweep import sweep
 from engine.service import Engine
-from engine.sweep import sweep
 from storage.tables import deadlines, outbox, projects, timers
 from workflow.errors import NotAllowed
 

@@ -9,27 +9,17 @@ import pytest
 from conftest import COORDINATOR, T0, shipped_text
 from sqlalchemy import select
 
-from engine import digest
-from engine.channels import Mail
 from engine.loading import load_org, load_scheme
-from engine.outbox import dispatch
+from engine.notify import digest
+from engine.notify.channels.memory import MemoryChannel as Collect
+from engine.notify.outbox import dispatch
+from engine.notify.sweep import sweep
 from engine.service import Engine
-from engine.sweep import sweep
 from storage.database import Database
 from storage.tables import outbox
 
 LIGA = "liga.ozolina"  # parish specialist in Krapes pagasts; the reminders go to her
 LATER = dt.datetime(2026, 2, 11, 8, 0, tzinfo=dt.UTC)  # reminder and overdue notice due
-
-
-class Collect:
-    name = "collect"
-
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
 
 
 @pytest.fixture

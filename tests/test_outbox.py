@@ -31,13 +31,14 @@ from conftest import COORDINATOR, T0, keep_up, shipped_text
 from sqlalchemy import select
 
 import cli
-from engine.channels import Channel, Mail
-from engine.channels.config import mail_settings
-from engine.channels.email import FolderChannel, SmtpChannel
 from engine.loading import load_org, load_scheme
-from engine.outbox import backoff, claim, counts, dispatch, retry_failed
+from engine.notify.channels import Channel, Mail
+from engine.notify.channels.config import mail_settings
+from engine.notify.channels.email import FolderChannel, SmtpChannel
+from engine.notify.channels.memory import MemoryChannel as Recording
+from engine.notify.outbox import backoff, claim, counts, dispatch, retry_failed
+from engine.notify.sweep import sweep
 from engine.service import Engine
-from engine.sweep import sweep
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.tables import outbox, people
@@ -638,8 +639,8 @@ def test_a_dispatcher_killed_after_sending_resends_with_the_same_message_id(
 def test_a_long_latvian_subject_keeps_every_space_when_folded(filler: int) -> None:
     from email import message_from_bytes, policy
 
-    from engine.channels import Mail
-    from engine.channels.email import to_message
+    from engine.notify.channels import Mail
+    from engine.notify.channels.email import to_message
 
     subject = f"OGR-2026-0001 Projekta iecere{'x' * filler} — termiņš 16.12.2026."
     mail = Mail("k1", "Jānis Ozols", "janis@example.lv", subject, "Teksts", "shema@example.lv")
@@ -719,20 +720,8 @@ def test_a_notice_of_something_that_happened_is_still_sent_later(engine: Engine)
     assert [m.key for m in box.sent] == ["notify:test"]
 
 
-class Recording:
-    """A channel that keeps what it is given."""
-
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
-
-
 def test_a_sweep_drops_what_waits_in_a_digest_once_its_deadline_closed(engine: Engine) -> None:
-    from engine import digest
+    from engine.notify import digest
 
     code = engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0).code
     org = shipped_text("ogre.yaml").replace(
@@ -766,7 +755,7 @@ def test_without_a_web_address_messages_give_the_command_alone(engine: Engine) -
 
 
 def test_a_web_address_that_is_not_one_is_refused() -> None:
-    from engine.channels.config import web_url
+    from engine.notify.channels.config import web_url
 
     assert web_url({"SHEMA_WEB_URL": "https://x.example/shema/"}) == "https://x.example/shema"
     assert web_url({}) is None
@@ -778,8 +767,8 @@ def test_a_web_address_that_is_not_one_is_refused() -> None:
 def test_the_sender_and_message_id_domain_come_from_the_organisation_file(
     engine: Engine, smtp: Inbox
 ) -> None:
-    from engine.channels.config import MailSettings
     from engine.jobs import run_once
+    from engine.notify.channels.config import MailSettings
 
     engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
     run_once(engine, MailSettings([smtp.channel()]), AFTER_FIRST_ESCALATION)
@@ -789,8 +778,8 @@ def test_the_sender_and_message_id_domain_come_from_the_organisation_file(
 
 
 def test_the_organisation_file_may_name_its_own_sender(engine: Engine, smtp: Inbox) -> None:
-    from engine.channels.config import MailSettings
     from engine.jobs import run_once
+    from engine.notify.channels.config import MailSettings
 
     org = shipped_text("ogre.yaml").replace(
         "  root: ogres_novads\n", "  root: ogres_novads\n  mail_from: projekti@ogre.example.lv\n"

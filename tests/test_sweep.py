@@ -22,8 +22,8 @@ from conftest import COORDINATOR, T0, keep_up
 from sqlalchemy import select
 
 from engine.audit import verify
+from engine.notify.sweep import sweep
 from engine.service import Engine
-from engine.sweep import sweep
 from storage.database import Database
 from storage.tables import deadlines, outbox, projects, timers
 from workflow.errors import Conflict

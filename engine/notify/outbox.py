@@ -26,12 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection
 
-from engine.channels import Channel, DeliveryError, Mail
 from engine.failpoints import failpoint
+from engine.notify.channels import Channel, DeliveryError, Mail
+from storage import outbox as stored
 from storage.database import Database
-from storage.tables import deadlines, outbox, people, projects
+from storage.outbox import STALE_REASON, ClaimedMessage
 
 log = logging.getLogger("shema.outbox")
 LEASE = dt.timedelta(minutes=5)
@@ -63,63 +64,32 @@ class DispatchReport:
         return dict(vars(self))
 
 
-STALE_REASON = "not sent: its deadline closed before delivery (the work was done or moved on)"
-DROP_STALE = (
-    update(outbox)
-    .where(
-        and_(
-            outbox.c.status.in_(("pending", "digest")),
-            outbox.c.deadline_id.in_(
-                select(deadlines.c.id).where(deadlines.c.closed_at.is_not(None))
-            ),
-        )
-    )
-    .values(status="dropped", lease_until=None, last_error=STALE_REASON)
-)
-
-
 def drop_stale(conn: Connection) -> int:
     """Mark waiting notices whose deadline has closed as `dropped`; returns how many."""
-    return conn.execute(DROP_STALE).rowcount
+    return stored.drop_stale(conn)
 
 
 def claim(
     db: Database, now: dt.datetime, *, owner: str, limit: int = 100, lease: dt.timedelta = LEASE
-) -> list[Any]:
+) -> list[ClaimedMessage]:
     """Lease up to `limit` due rows to `owner` until now + lease; returns them with the
     recipient's current name and address (so an erased person gets nothing)."""
-    due = and_(
-        outbox.c.status.in_(("pending", "sending")),
-        outbox.c.next_attempt_at <= now,
-        or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-    )
     with db.write() as conn:
         drop_stale(conn)
-        pick = select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        ids = list(conn.execute(pick).scalars())
-        if not ids:
-            return []
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(ids))
-            .values(status="sending", lease_until=now + lease, lease_owner=owner)
-        )
-        return list(
-            conn.execute(
-                select(
-                    outbox,
-                    people.c.name.label("to_name"),
-                    people.c.email.label("to_address"),
-                    projects.c.code.label("project_code"),
-                )
-                .join(people, people.c.id == outbox.c.recipient_id)
-                .outerjoin(projects, projects.c.id == outbox.c.project_id)
-                .where(outbox.c.id.in_(ids))
-                .order_by(outbox.c.id)
-            )
-        )
+        return stored.claim(conn, now, owner=owner, limit=limit, lease_until=now + lease)
+
+
+def mail_of(row: ClaimedMessage, sender: str, now: dt.datetime) -> Mail:
+    """The Mail for a claimed row, dated `now`."""
+    return Mail(
+        row.key,
+        row.to_name or row.recipient_id,
+        row.to_address,
+        row.subject,
+        row.body,
+        sender,
+        now,
+    )
 
 
 def dispatch(
@@ -135,7 +105,8 @@ def dispatch(
 ) -> DispatchReport:
     """Send what is due through every channel; returns counts. Does nothing without
     channels (messages wait in the outbox). A transient failure is retried until
-    `retry_for` after the message was created (or `max_attempts`, when given)."""
+    `retry_for` after the message was created (or `max_attempts`, when given). The
+    messages are dated `now`."""
     report = DispatchReport()
     if not channels:
         return report
@@ -143,14 +114,7 @@ def dispatch(
     while True:
         rows = claim(db, now, owner=owner, limit=limit)
         for row in rows:
-            mail = Mail(
-                row.key,
-                row.to_name or row.recipient_id,
-                row.to_address,
-                row.subject,
-                row.body,
-                sender,
-            )
+            mail = mail_of(row, sender, now)
             try:
                 for channel in channels:
                     channel.send(mail)
@@ -165,23 +129,13 @@ def dispatch(
                 _failed(db, row, now, reason, True, owner, report)
                 continue
             with db.write() as conn:
-                conn.execute(
-                    update(outbox)
-                    .where(and_(outbox.c.id == row.id, outbox.c.lease_owner == owner))
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        lease_until=None,
-                        attempts=row.attempts + 1,
-                        last_error=None,
-                    )
-                )
+                stored.mark_sent(conn, row.id, owner=owner, now=now, attempts=row.attempts + 1)
             report.sent += 1
         if len(rows) < limit:
             return report
 
 
-def _given_up(row: Any, retry_for: dt.timedelta, max_attempts: int | None) -> bool:
+def _given_up(row: ClaimedMessage, retry_for: dt.timedelta, max_attempts: int | None) -> bool:
     """Whether a transient failure now is the last one: the waits between attempts have
     added up to `retry_for` (counted from the first failure, so a message that waited in
     the outbox for a channel still gets its full day of tries)."""
@@ -194,7 +148,7 @@ def _given_up(row: Any, retry_for: dt.timedelta, max_attempts: int | None) -> bo
 
 def _failed(
     db: Database,
-    row: Any,
+    row: ClaimedMessage,
     now: dt.datetime,
     error: str,
     final: bool,
@@ -203,16 +157,14 @@ def _failed(
 ) -> None:
     attempts = row.attempts + 1
     with db.write() as conn:
-        conn.execute(
-            update(outbox)
-            .where(and_(outbox.c.id == row.id, outbox.c.lease_owner == owner))
-            .values(
-                status="failed" if final else "pending",
-                attempts=attempts,
-                lease_until=None,
-                next_attempt_at=now + backoff(attempts),
-                last_error=error[:1000],
-            )
+        stored.mark_failed(
+            conn,
+            row.id,
+            owner=owner,
+            final=final,
+            attempts=attempts,
+            next_attempt_at=now + backoff(attempts),
+            error=error,
         )
     report.errors.append(f"{row.key}: {error}")
     if final:
@@ -224,19 +176,24 @@ def _failed(
 def retry_failed(db: Database, now: dt.datetime) -> int:
     """Give every failed row a fresh set of attempts, due now; returns how many."""
     with db.write() as conn:
-        return conn.execute(
-            update(outbox)
-            .where(outbox.c.status == "failed")
-            .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
-        ).rowcount
+        return stored.retry_failed(conn, now)
 
 
 def counts(db: Database) -> dict[str, int]:
     """Outbox rows by status."""
     with db.read() as conn:
-        return {
-            status: n
-            for status, n in conn.execute(
-                select(outbox.c.status, func.count()).group_by(outbox.c.status)
-            )
-        }
+        return stored.counts(conn)
+
+
+__all__ = [
+    "STALE_REASON",
+    "DispatchReport",
+    "backoff",
+    "claim",
+    "counts",
+    "dispatch",
+    "drop_stale",
+    "mail_of",
+    "retry_failed",
+    "worker_id",
+]

@@ -10,12 +10,15 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Any
 
-from engine.channels import DeliveryError, Mail
+from engine.notify.channels import DeliveryError, Mail
 
 
 def to_message(mail: Mail, *, date: dt.datetime | None = None) -> EmailMessage:
-    """The RFC 5322 message for `mail` (UTF-8, Message-ID from the outbox key)."""
+    """The RFC 5322 message for `mail` (UTF-8, Message-ID from the outbox key), dated
+    `date`, else `mail.date`; without either (a Mail built by hand) it has no Date
+    header: nothing here reads the clock."""
     msg = EmailMessage()
     msg["From"] = mail.sender
     msg["To"] = formataddr((mail.to_name, mail.to_address or ""))
@@ -28,7 +31,9 @@ def to_message(mail: Mail, *, date: dt.datetime | None = None) -> EmailMessage:
         # folder), so "iecere — termiņš" would arrive as "iecere  —termiņš".
         msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     msg["Message-ID"] = mail.message_id
-    msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
+    when = date or mail.date
+    if when is not None:
+        msg["Date"] = format_datetime(when)
     msg["X-Shema-Key"] = mail.key
     msg.set_content(mail.body)
     return msg
@@ -42,7 +47,13 @@ def build(mail: Mail) -> EmailMessage:
         msg.as_bytes()  # headers are checked when the message is written out
         return msg
     except (ValueError, UnicodeError, email.errors.MessageError) as exc:
-        raise DeliveryError(f"cannot build the message: {exc}", permanent=True) from exc
+        raise DeliveryError(
+            f"cannot build the message: {exc}",
+            permanent=True,
+            code="delivery.unbuildable",
+            key=mail.key,
+            reason=str(exc),
+        ) from exc
 
 
 class SmtpChannel:
@@ -65,7 +76,12 @@ class SmtpChannel:
 
     def send(self, mail: Mail) -> None:
         if not mail.to_address:
-            raise DeliveryError(f"{mail.to_name} has no e-mail address")
+            raise DeliveryError(
+                f"{mail.to_name} has no e-mail address",
+                code="delivery.no_address",
+                key=mail.key,
+                name=mail.to_name,
+            )
         message = build(mail)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -78,12 +94,27 @@ class SmtpChannel:
             codes = [code for code, _ in exc.recipients.values()]
             permanent = bool(codes) and all(code >= 500 for code in codes)
             raise DeliveryError(
-                f"SMTP {self.host}:{self.port}: {exc}", permanent=permanent
+                f"SMTP {self.host}:{self.port}: {exc}",
+                permanent=permanent,
+                code="delivery.smtp_refused",
+                **self._where(mail, exc),
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:  # e.g. an address that needs SMTPUTF8
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", permanent=True) from exc
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: {exc}",
+                permanent=True,
+                code="delivery.smtp_unsupported",
+                **self._where(mail, exc),
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: {exc}",
+                code="delivery.smtp_failed",
+                **self._where(mail, exc),
+            ) from exc
+
+    def _where(self, mail: Mail, exc: Exception) -> dict[str, Any]:
+        return {"key": mail.key, "host": self.host, "port": self.port, "reason": str(exc)}
 
 
 class FolderChannel:
@@ -104,4 +135,10 @@ class FolderChannel:
             tmp.write_bytes(build(mail).as_bytes())
             tmp.replace(path)
         except OSError as exc:
-            raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc
+            raise DeliveryError(
+                f"cannot write to {self.directory}: {exc}",
+                code="delivery.folder_failed",
+                key=mail.key,
+                folder=str(self.directory),
+                reason=str(exc),
+            ) from exc

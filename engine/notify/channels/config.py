@@ -1,4 +1,6 @@
-"""Choosing channels from settings (the CLI reads the environment once and passes it)."""
+"""Choosing channels from settings: every function takes the settings as a mapping of
+name to text (the edges read the environment once and pass it); nothing here reads
+`os.environ`."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.channels import Channel
-from engine.channels.email import FolderChannel, SmtpChannel
+from engine.notify.channels import Channel
+from engine.notify.channels.email import FolderChannel, SmtpChannel
 from workflow.errors import EnvironmentProblem
 
 
@@ -43,9 +45,17 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
         try:
             port = int(env.get("SHEMA_SMTP_PORT", "25"))
         except ValueError:
-            raise EnvironmentProblem("SHEMA_SMTP_PORT must be a number") from None
+            raise EnvironmentProblem(
+                "SHEMA_SMTP_PORT must be a number",
+                code="mail.port_not_number",
+                value=env.get("SHEMA_SMTP_PORT"),
+            ) from None
         if not 1 <= port <= 65535:
-            raise EnvironmentProblem(f"SHEMA_SMTP_PORT {port} is not a port (1-65535)")
+            raise EnvironmentProblem(
+                f"SHEMA_SMTP_PORT {port} is not a port (1-65535)",
+                code="mail.port_range",
+                value=port,
+            )
         channels.append(
             SmtpChannel(
                 host,
@@ -60,7 +70,11 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
         channels.append(FolderChannel(Path(folder)))
     sender = env.get("SHEMA_MAIL_FROM") or None
     if sender is not None and "@" not in sender:
-        raise EnvironmentProblem(f"SHEMA_MAIL_FROM {sender!r} is not an e-mail address")
+        raise EnvironmentProblem(
+            f"SHEMA_MAIL_FROM {sender!r} is not an e-mail address",
+            code="mail.sender_invalid",
+            value=sender,
+        )
     raw = env.get("SHEMA_MAIL_RETRY_HOURS") or "24"
     try:
         hours = float(raw)
@@ -68,7 +82,9 @@ def mail_settings(env: Mapping[str, str]) -> MailSettings:
         hours = -1.0
     if not 1 <= hours <= 24 * 30:
         raise EnvironmentProblem(
-            f"SHEMA_MAIL_RETRY_HOURS {raw!r} is not a number of hours from 1 to 720"
+            f"SHEMA_MAIL_RETRY_HOURS {raw!r} is not a number of hours from 1 to 720",
+            code="mail.retry_hours",
+            value=raw,
         )
     return MailSettings(channels, sender, dt.timedelta(hours=hours))
 
@@ -83,6 +99,8 @@ def web_url(env: Mapping[str, str]) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
         raise EnvironmentProblem(
-            f"SHEMA_WEB_URL {url!r} is not a web address (e.g. https://shema.example.lv)"
+            f"SHEMA_WEB_URL {url!r} is not a web address (e.g. https://shema.example.lv)",
+            code="mail.web_url_invalid",
+            value=url,
         )
     return url.rstrip("/")

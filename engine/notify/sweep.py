@@ -1,0 +1,183 @@
+"""The escalation sweep: fire due reminders, overdue notices and escalation steps.
+
+Due timers are claimed set-based, a batch per transaction (PostgreSQL: ``FOR UPDATE …
+SKIP LOCKED`` on the timer and its project, so several sweepers share the work and never
+wait for each other or for an advance; SQLite: the batch runs under ``BEGIN IMMEDIATE``).
+Each timer is marked fired in the same transaction that writes its outbox rows, and the
+rows' keys are unique per (deadline, step, recipient): however many sweeps, restarts or
+days of downtime, each message is created once. Downtime needs no special case: the
+next sweep finds everything that fell due meanwhile.
+
+Catching up sends what a person would want after downtime, not everything that fell
+due: a reminder whose deadline has passed is not sent (the overdue notice covers it),
+nor one overtaken by a later reminder of the same deadline; of the escalation steps of
+one deadline due at once only the highest is sent, and its history event lists the
+steps it caught up. Skipped timers are marked fired, so nothing is sent later either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from engine import timekeeping
+from engine.failpoints import failpoint
+from engine.machines import CompiledScheme
+from engine.notify import recipients
+from engine.notify.context import About, deadline_context
+from engine.notify.notices import enqueue, message_rows
+from engine.notify.recipients import Recipients
+from engine.permissions import OrgIndex
+from engine.service import Change, Engine
+from storage import deadlines as stored
+from storage.deadlines import DueTimer
+from storage.projects import ProjectRecord, load_by_id
+from workflow import domains
+
+BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    fired: int = 0
+    messages: int = 0
+    escalations: int = 0
+    skipped: int = 0  # timers caught up without a message (see the module's docstring)
+    batches: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepReport:
+    """Fire every timer due at `now`; returns counts. Safe to run in several processes."""
+    domains.moment("time of the sweep", now)
+    report = SweepReport()
+    caught_up: dict[int, list[str]] = {}  # deadline → escalation steps skipped so far
+    with engine.db.write() as conn:
+        timekeeping.prune(conn, now)
+    while True:
+        with engine.db.write() as conn:
+            claimed = stored.claim_due_timers(conn, now, batch)
+            if not claimed:
+                break
+            report.batches += 1
+            for timer in claimed:
+                if superseded(conn, timer, now):
+                    stored.mark_fired(conn, timer.timer_id, now)
+                    report.skipped += 1
+                    if timer.step.startswith("escalation"):
+                        caught_up.setdefault(timer.deadline_id, []).append(timer.step)
+                    continue
+                fire(engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, []))
+            failpoint("sweep.before_commit")
+        if len(claimed) < batch:
+            break
+    return report
+
+
+def superseded(conn: Connection, timer: DueTimer, now: dt.datetime) -> bool:
+    """Whether sending `timer` now would be stale: a reminder for a deadline already
+    passed, or a step overtaken by a later step of its kind (reminder, escalation) of
+    the same deadline that is due too."""
+    step = timer.step
+    if step == "overdue":
+        return False
+    if step.startswith("reminder") and timer.due_at <= now:
+        return True
+    kind = "reminder" if step.startswith("reminder") else "escalation"
+    return stored.later_step_due(conn, timer, now, kind)
+
+
+def notice_kind(step: str) -> str:
+    """The message a timer's step sends: escalation, overdue or reminder."""
+    if step.startswith("escalation"):
+        return "escalation"
+    return "overdue" if step == "overdue" else "reminder"
+
+
+def addressed(org: OrgIndex, cs: CompiledScheme, row: ProjectRecord, timer: DueTimer) -> Recipients:
+    """Who the timer's message goes to (engine/notify/recipients.py)."""
+    if timer.step.startswith("escalation"):
+        assert timer.role is not None  # escalation steps always name their role
+        return recipients.escalation(org, timer.role, row.unit_id, cs.levels)
+    return recipients.reminder(
+        org,
+        owner=cs.scheme.stages[timer.deadline_stage].owner,
+        handoff_role=timer.role,
+        responsible=row.responsible_id,
+        unit=row.unit_id,
+        levels=cs.levels,
+    )
+
+
+def fire(
+    engine: Engine,
+    conn: Connection,
+    timer: DueTimer,
+    now: dt.datetime,
+    report: SweepReport,
+    caught_up: list[str],
+) -> None:
+    """Write the timer's messages, mark it fired and, for an escalation step, append the
+    escalation to the project's history."""
+    row = load_by_id(conn, timer.project_id)
+    assert row is not None  # timers belong to projects, which are never deleted
+    cs = engine.compiled(conn, row.scheme_version_id)
+    org = engine.org_index(conn, row.org_version)
+    to = addressed(org, cs, row, timer)
+    kind = notice_kind(timer.step)
+    about = About(
+        cs.scheme,
+        org,
+        row,
+        timer.deadline_stage,
+        timer.due_at,
+        now,
+        engine.calendar(org),
+        duty=timer.deadline_action if timer.deadline_kind == "duty" else None,
+        web_url=engine.web_url,
+    )
+    level = int(timer.step.removeprefix("escalation")) + 1 if kind == "escalation" else 0
+    rows = message_rows(
+        org,
+        to.people,
+        kind=kind,
+        key=f"deadline:{timer.deadline_id}:{timer.step}",
+        project_id=row.id,
+        now=now,
+        deadline_id=timer.deadline_id,
+        context_for=deadline_context(about, kind=timer.deadline_kind, level=level, role=to.role),
+    )
+    report.messages += enqueue(conn, rows)
+    stored.mark_fired(conn, timer.timer_id, now)
+    report.fired += 1
+    if kind == "escalation":
+        engine.work.append(conn, row, escalated(row, timer, to, caught_up), now, None)
+        report.escalations += 1
+
+
+def escalated(row: ProjectRecord, timer: DueTimer, to: Recipients, caught_up: list[str]) -> Change:
+    """The history event of an escalation step: the step and the choice of recipients
+    belong to the project's history."""
+    return Change(
+        "escalated",
+        {},
+        from_stage=row.stage,
+        to_stage=row.stage,
+        data={
+            "deadline": timer.deadline_kind,
+            "stage": timer.deadline_stage,
+            "action": timer.deadline_action,
+            "step": timer.step,
+            "role": to.role,
+            "recipients": to.people,
+            "why": to.why,
+            "due_at": timer.due_at.isoformat(),
+            **({"caught_up": caught_up} if caught_up else {}),
+        },
+    )
