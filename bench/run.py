@@ -333,13 +333,14 @@ def section_sweep(tmp: Path) -> None:
 import datetime as dt, json, resource, sys, time
 sys.path.insert(0, ".")
 from engine.service import Engine
-from engine.sweep import _claim, sweep
+from engine.notify.sweep import sweep
+from storage.deadlines import claim_due_timers
 from storage.database import Database
 db = Database("sqlite:///{path}")
 engine = Engine(db)
 now = dt.datetime.fromisoformat("{now.isoformat()}")
 with db.read() as conn:
-    t = time.perf_counter(); found = _claim(conn, now, 10**9); claim = time.perf_counter() - t
+    t = time.perf_counter(); found = claim_due_timers(conn, now, 10**9); claim = time.perf_counter() - t
 t = time.perf_counter(); report = sweep(engine, now); full = time.perf_counter() - t
 print(json.dumps({{"claim": claim, "found": len(found), "full": full, "fired": report.fired,
                   "messages": report.messages,
