@@ -245,7 +245,9 @@ def _option(param: Param) -> Callable[[Any], Any]:
         return click.option(flag, param.name, is_flag=True, help=param.help or None)
     if param.kind == "many":
         return click.option(flag, param.name, multiple=True, help=param.help or None)
-    return click.option(flag, param.name, required=param.kind == "required", default=None)
+    if param.kind == "required":  # (no default: with one, click would not insist)
+        return click.option(flag, param.name, required=True)
+    return click.option(flag, param.name, default=None)
 
 
 def _write_command(verb: Verb) -> None:
