@@ -340,7 +340,9 @@ db = Database("sqlite:///{path}")
 engine = Engine(db)
 now = dt.datetime.fromisoformat("{now.isoformat()}")
 with db.read() as conn:
-    t = time.perf_counter(); found = claim_due_timers(conn, now, 10**9); claim = time.perf_counter() - t
+    t = time.perf_counter()
+    found = claim_due_timers(conn, now, 10**9)
+    claim = time.perf_counter() - t
 t = time.perf_counter(); report = sweep(engine, now); full = time.perf_counter() - t
 print(json.dumps({{"claim": claim, "found": len(found), "full": full, "fired": report.fired,
                   "messages": report.messages,

@@ -166,4 +166,3 @@ def waiting_handoff(level: str, lang: str) -> str:
     """The holder of a project whose handoff to `level` waits, for display."""
     side = _SIDES.get(level, {}).get(lang, level)
     return f"{side}: {_WAITING['en' if lang == 'en' else 'lv']}"
-
