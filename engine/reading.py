@@ -4,7 +4,7 @@ actions open to them, history, and who the CLI acts as."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -341,7 +341,12 @@ def resolve_actor(org: OrgIndex, requested: str | None, os_account: str | None) 
     return requested or mapped
 
 
-def identify(engine: Any, requested: str | None, os_account: str | None) -> str | None:
+class _HasVersions(Protocol):
+    db: Database
+    versions: Versions
+
+
+def identify(engine: _HasVersions, requested: str | None, os_account: str | None) -> str | None:
     """`resolve_actor` against the organisation stored in `engine`'s database."""
     with engine.db.read() as conn:
-        return resolve_actor(engine.org_index(conn), requested, os_account)
+        return resolve_actor(engine.versions.org_index(conn), requested, os_account)
