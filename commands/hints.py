@@ -10,12 +10,16 @@ HINTS: dict[str, str] = {
     "load.actor_missing": ": --as PERSON (a coordinator)",
     "project.handoff_pending": " (`shema project ack`)",
     "advance.comment_required": " (--comment TEXT)",
+    "advance.gates": (
+        " (the risk register: `shema project risk add`; the cost-benefit analysis: "
+        "`shema project cba set`)"
+    ),
     "hold.no_reason": " (--reason TEXT)",
     "force.no_reason": " (--reason TEXT)",
     "idea.nothing_to_change": " (e.g. --status agreed)",
     "environment.no_org": ": run `shema org load FILE`",
     "environment.no_scheme": ": run `shema scheme load FILE`",
     "report.soon_days": " (--soon N)",
-    "audit.not_an_anchor": " (an anchor file is written by `shema audit anchor -o FILE`)",
+    "audit.not_an_anchor": " (anchors are written by `shema audit anchor -o FILE`)",
     "risk.nothing_to_change": " (e.g. --likelihood 3 --impact 4)",
 }

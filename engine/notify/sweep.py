@@ -138,7 +138,7 @@ def fire(
         timer.deadline_stage,
         timer.due_at,
         now,
-        engine.calendar(org),
+        engine.calendar(org, cs.scheme.calendar.timezone),
         duty=timer.deadline_action if timer.deadline_kind == "duty" else None,
         web_url=engine.web_url,
     )
