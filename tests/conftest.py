@@ -251,7 +251,8 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy an SQLite database file (and its write-ahead log, if any) to `target`."""
     for suffix in ("", "-wal"):
         if Path(f"{source}{suffix}").exists():
             shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
@@ -263,7 +264,7 @@ def db(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     copy of `migrated_sqlite`, on PostgreSQL the worker's migrated database reset by
     `MigratedPostgres.reset` (same schema, every table emptied, sequences restarted)."""
     if database_url.startswith("sqlite"):
-        _copy_sqlite(request.getfixturevalue("migrated_sqlite"), _sqlite_path(database_url))
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), _sqlite_path(database_url))
     else:
         migrated: MigratedPostgres = request.getfixturevalue("pg_migrated")
         assert database_url == migrated.url, "take `db` as an argument, not by getfixturevalue"
@@ -337,7 +338,7 @@ def prepared_sqlite(migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFact
     """One SQLite database with the shipped organisation and scheme, made once per session
     (per worker) from a copy of `migrated_sqlite`."""
     path = tmp_path_factory.mktemp("prepared") / "shema.db"
-    _copy_sqlite(migrated_sqlite, path)
+    copy_sqlite(migrated_sqlite, path)
     database = Database(f"sqlite:///{path}")
     load_shipped(Engine(database))
     database.dispose()
@@ -349,7 +350,7 @@ def sqlite_engine(prepared_sqlite: Path, tmp_path: Path) -> Iterator[Engine]:
     """An Engine over a private copy of the prepared SQLite database: fast, for rule tests
     that do not depend on the backend."""
     path = tmp_path / "shema.db"
-    _copy_sqlite(prepared_sqlite, path)
+    copy_sqlite(prepared_sqlite, path)
     database = Database(f"sqlite:///{path}")
     yield Engine(database)
     database.dispose()

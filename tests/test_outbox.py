@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
-from conftest import COORDINATOR, T0, keep_up, shipped_text
+from conftest import COORDINATOR, T0, copy_sqlite, keep_up, shipped_text
 from sqlalchemy import select
 
 import cli
@@ -40,7 +40,6 @@ from engine.notify.outbox import backoff, claim, counts, dispatch, retry_failed
 from engine.notify.sweep import sweep
 from engine.service import Engine
 from storage.database import Database
-from storage.migrate import upgrade
 from storage.tables import outbox, people
 from workflow.errors import EnvironmentProblem
 
@@ -521,16 +520,14 @@ def ok(result: Result) -> str:
 
 
 @pytest.fixture
-def overdue_db(tmp_path: Path) -> Iterator[str]:
-    """The URL of an SQLite database with the shipped organisation and scheme and one idea
-    created at T0 (its four steps are due by 20 February; one catch-up sweep then sends
-    the overdue notice and the highest escalation). The commands only pass the database
-    through, so one backend is enough here."""
+def overdue_db(tmp_path: Path, prepared_sqlite: Path) -> Iterator[str]:
+    """The URL of an SQLite database with the shipped organisation and scheme (a copy of
+    the session's prepared one) and one idea created at T0 (its four steps are due by 20
+    February; one catch-up sweep then sends the overdue notice and the highest
+    escalation). The commands only pass the database through, so one backend is enough."""
+    copy_sqlite(prepared_sqlite, tmp_path / "shema.db")
     db = Database(f"sqlite:///{tmp_path / 'shema.db'}")
-    upgrade(db)
     engine = Engine(db)
-    load_org(engine, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
-    load_scheme(engine, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
     engine.create_project(title="Jumts", unit="krapes_pagasts", actor=LIGA, now=T0)
     db.dispose()
     yield db.url

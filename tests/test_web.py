@@ -14,14 +14,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import COORDINATOR, T0, shipped_text
+from conftest import COORDINATOR, T0, copy_sqlite, shipped_text
 from starlette.testclient import TestClient
 
 from engine import accounts
-from engine.loading import load_org, load_scheme
 from engine.service import Engine
 from storage.database import Database
-from storage.migrate import upgrade
 from web.app import create_app
 
 PASSWORD = "pareiza-parole"
@@ -58,13 +56,13 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(tmp_path: Path, prepared_sqlite: Path) -> Iterator[Site]:
+    """The web over a copy of the session's prepared database (shipped files loaded at
+    T0), everyone with the same password."""
+    copy_sqlite(prepared_sqlite, tmp_path / "web.db")
     url = f"sqlite:///{tmp_path / 'web.db'}"
     db = Database(url)
-    upgrade(db)
     engine = Engine(db)
-    load_org(engine, shipped_text("ogre.yaml"), "ogre.yaml", actor=COORDINATOR, now=T0)
-    load_scheme(engine, shipped_text("unified.yaml"), "unified.yaml", actor=COORDINATOR, now=T0)
     accounts.store_hash(engine, PEOPLE, accounts.hash_password(PASSWORD))
     yield Site(url, Clock(T0 + dt.timedelta(hours=1)), engine)
     db.dispose()
