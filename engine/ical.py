@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
@@ -16,6 +17,7 @@ from engine.service import Engine
 from engine.views import View
 from engine.work import person as person_of
 from storage.reports import RunningDeadline, running_deadlines
+from workflow.calendar import WorkingCalendar
 from workflow.errors import NotFound
 from workflow.labels import text
 from workflow.scheme import COORDINATOR
@@ -32,6 +34,7 @@ class DeadlineEvent(View):
 
     uid: str
     due_at: dt.datetime
+    due_date: dt.date  # the day it falls on, in the organisation's time zone
     code: str
     title: str
     kind: str
@@ -39,6 +42,7 @@ class DeadlineEvent(View):
     summary: str
     description: str
     who: list[str]
+    url: str | None = None  # the project's page, when the web's address is known
 
 
 def _waiting_for(org: OrgIndex, d: RunningDeadline, cs: CompiledScheme) -> list[str]:
@@ -53,7 +57,14 @@ def _waiting_for(org: OrgIndex, d: RunningDeadline, cs: CompiledScheme) -> list[
 
 
 def _event(
-    org: OrgIndex, d: RunningDeadline, cs: CompiledScheme, who: list[str], lang: str
+    org: OrgIndex,
+    d: RunningDeadline,
+    cs: CompiledScheme,
+    who: list[str],
+    lang: str,
+    *,
+    cal: WorkingCalendar,
+    web_url: str | None,
 ) -> DeadlineEvent:
     scheme = cs.scheme
     stage_title = scheme.stage_title(d.stage, lang)
@@ -62,19 +73,21 @@ def _event(
         what = scheme.action_title(d.action, lang)
     unit_spec = org.org.units.get(d.unit_id)
     names = [org.org.people[p].name if p in org.org.people else p for p in who]
+    url = f"{web_url}/projects/{quote(d.code)}" if web_url else None
     description = "\n".join(
         [
             d.title,
             f"{text(unit_spec.name if unit_spec else None, lang, d.unit_id)}",
             f"{stage_title} ({d.stage})",
             ("Atbild: " if lang == "lv" else "Who: ") + ", ".join(names),
-            f"shema project show {d.code}",
+            *([url] if url else []),
         ]
     )
     prefix = org.org.municipality.code_prefix.lower()
     return DeadlineEvent(
         uid=f"deadline-{d.id}@{prefix}.shema",
         due_at=d.due_at,
+        due_date=cal.local_date(d.due_at),
         code=d.code,
         title=d.title,
         kind=d.kind,
@@ -82,6 +95,7 @@ def _event(
         summary=f"{d.code}: {stage_title} — {what}",
         description=description,
         who=who,
+        url=url,
     )
 
 
@@ -116,5 +130,6 @@ def upcoming(
             who = _waiting_for(org, d, cs)
             if person is not None and person not in who:
                 continue
-            out.append(_event(org, d, cs, who, lang))
+            cal = engine.calendar(org, cs.scheme.calendar.timezone)
+            out.append(_event(org, d, cs, who, lang, cal=cal, web_url=engine.web_url))
         return out

@@ -2,8 +2,10 @@
 
 Written by hand, so the runtime needs no iCalendar library: CRLF line ends, lines folded
 at 75 octets without splitting a UTF-8 character, TEXT values escaped, times in UTC.
-Each deadline is one event at its due time; its UID is stable, so importing a newer
-export updates the events instead of duplicating them.
+Each deadline is an all-day event on the day it falls due (a deadline is "by the end of
+that day", not a meeting at 23:59), with a link to the project's page when the web's
+address is known; its UID is stable, so importing a newer export updates the events
+instead of duplicating them.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def _utc(when: dt.datetime) -> str:
 
 
 def to_ics(events: Sequence[DeadlineEvent], *, now: dt.datetime, name: str) -> str:
-    """A VCALENDAR of `events`, each a zero-length, non-blocking VEVENT at its due time."""
+    """A VCALENDAR of `events`, each a non-blocking all-day VEVENT on its due date."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -66,10 +68,11 @@ def to_ics(events: Sequence[DeadlineEvent], *, now: dt.datetime, name: str) -> s
             "BEGIN:VEVENT",
             f"UID:{e.uid}",
             f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(e.due_at)}",
-            f"DTEND:{_utc(e.due_at)}",
+            f"DTSTART;VALUE=DATE:{e.due_date:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{e.due_date + dt.timedelta(days=1):%Y%m%d}",
             f"SUMMARY:{escape(e.summary)}",
             f"DESCRIPTION:{escape(e.description)}",
+            *([f"URL:{e.url}"] if e.url else []),
             f"CATEGORIES:{escape(e.kind)}",
             "TRANSP:TRANSPARENT",
             "END:VEVENT",

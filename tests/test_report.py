@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -201,7 +202,7 @@ def test_lines_are_folded_at_75_octets_without_splitting_a_letter() -> None:
     assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == line
 
 
-def test_the_ics_has_every_open_deadline_at_its_due_time_in_utc(
+def test_the_ics_has_every_open_deadline_as_an_all_day_event_on_its_due_date(
     engine: Engine, portfolio_codes: dict[str, str]
 ) -> None:
     events = upcoming(engine, actor=COORDINATOR)
@@ -218,12 +219,31 @@ def test_the_ics_has_every_open_deadline_at_its_due_time_in_utc(
             .where(deadlines.c.closed_at.is_(None))
         ).all()
     assert len(rows) == len(found) >= 4
+    riga = ZoneInfo("Europe/Riga")
     for row in rows:
         vevent = found[f"deadline-{row.id}@ogr.shema"]
-        start = vevent.decoded("DTSTART")
-        assert start.utcoffset() == dt.timedelta(0)
-        assert start == row.due_at
+        start, end = vevent.decoded("DTSTART"), vevent.decoded("DTEND")
+        assert not isinstance(start, dt.datetime)  # a date: an all-day event
+        assert start == row.due_at.astimezone(riga).date()
+        assert end == start + dt.timedelta(days=1)
         assert str(vevent["SUMMARY"]).startswith(f"{row.code}: ")
+        assert "shema project" not in str(vevent["DESCRIPTION"])  # no command line
+        assert "URL" not in vevent  # no web address known: no link
+
+
+def test_the_ics_links_each_deadline_to_its_project_page_when_the_web_address_is_known(
+    engine: Engine, portfolio_codes: dict[str, str]
+) -> None:
+    linked = Engine(engine.db, web_url="https://shema.ogresnovads.example/")
+
+    events = upcoming(linked, actor=COORDINATOR)
+    parsed = icalendar.Calendar.from_ical(to_ics(events, now=T0, name="x").encode("utf-8"))
+
+    assert events
+    for vevent, deadline in zip(parsed.walk("VEVENT"), events, strict=True):
+        page = f"https://shema.ogresnovads.example/projects/{deadline.code}"
+        assert str(vevent["URL"]) == page
+        assert str(vevent["DESCRIPTION"]).endswith(page)
 
 
 def test_the_ics_keeps_only_the_deadlines_waiting_for_a_person(
@@ -314,6 +334,6 @@ def test_calendar_export_writes_an_ics_that_icalendar_parses(
     parsed = icalendar.Calendar.from_ical(out.read_bytes())
     summaries = [str(e["SUMMARY"]) for e in parsed.walk("VEVENT")]
     assert summaries and all(s.startswith(portfolio_codes["roof"]) for s in summaries)
-    assert all(e.decoded("DTSTART").tzinfo is not None for e in parsed.walk("VEVENT"))
+    assert all(not isinstance(e.decoded("DTSTART"), dt.datetime) for e in parsed.walk("VEVENT"))
     both = shema("calendar", "export", "--unit", "x", "--person", "y", "-o", "-", who=JANIS)
     assert both.exit_code == 2
