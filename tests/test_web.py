@@ -5,6 +5,7 @@ the trusted header)."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 import re
 import shutil
@@ -181,6 +182,27 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothin
     assert site.version(code) == before
     assert post(client, f"/projects/{code}/check", form) == 303  # the same form with the token
     assert site.version(code) == before + 1
+
+
+def test_the_message_after_a_post_says_what_was_done_in_the_persons_language(
+    site: Site,
+) -> None:
+    code = site.project()
+    client = signed_in_client(site, "liga.ozolina")
+    page = f"/projects/{code}"
+
+    form = {"item": "problem_statement", "version": str(site.version(code))}
+    assert post(client, f"{page}/check", form) == 303
+    assert "Atzīmēts: Problēmas un vajadzības apraksts." in html.unescape(client.get(page).text)
+
+    client.get("/?lang=en")
+    form = {"item": "problem_statement", "checked": "0", "version": str(site.version(code))}
+    assert post(client, f"{page}/check", form) == 303
+    assert "Unticked: Problem and need described." in html.unescape(client.get(page).text)
+
+    form = {"body": "Labi", "version": str(site.version(code))}
+    assert post(client, f"{page}/comment", form) == 303
+    assert "The comment is added." in client.get(page).text
 
 
 def test_sign_in_without_the_csrf_token_is_refused(site: Site) -> None:

@@ -17,6 +17,7 @@ from engine import planning
 from engine.service import Engine
 from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
+from engine.work import Outcome
 from web.base import Ctx, Web, version_field
 from web.diagrams import svg
 from web.i18n import words
@@ -153,7 +154,8 @@ async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
     if verb_spec is None or not verb_spec.web:
         raise UsageError(f"no such form {verb[:40]!r}", code="web.no_form", form=verb[:40])
     values = {p.name: _form_value(ctx, p) for p in verb_spec.params}
-    await web.run(
+    before = await web.run(_stage_of, web.engine, code)
+    out = await web.run(
         perform,
         web.engine,
         verb,
@@ -163,8 +165,38 @@ async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
         now=web.now(),
         expect_version=version,
     )
-    web.flash(request, "ok", words(ctx.lang)["done"])
+    said = await web.run(_said, web.engine, out, values, before, ctx.lang)
+    web.flash(request, "ok", said)
     return web.redirect(ctx.back)
+
+
+def _stage_of(eng: Engine, code: str) -> str:
+    with eng.db.read() as conn:
+        return eng.work.load(conn, code).stage
+
+
+def _said(eng: Engine, out: Outcome, values: dict[str, Any], before: str, lang: str) -> str:
+    """What the person just did, in their words: the item ticked, the stage reached."""
+    w = words(lang)
+    with eng.db.read() as conn:
+        row = eng.work.load(conn, out.code)
+        scheme = eng.compiled(conn, row.scheme_version_id).scheme
+        people = eng.org_index(conn).org.people
+    if out.kind in ("checked", "unchecked"):
+        stage = scheme.stages[row.stage]
+        item = values.get("item", "")
+        title = text(stage.checklist.get(item), lang, item)
+        return w[f"said_{out.kind}"].format(item=title)
+    if out.kind == "advanced" and out.stage == before:  # a duty done: no move
+        action = str(values.get("action", ""))
+        return w["said_recorded"].format(action=scheme.action_title(action, lang))
+    if out.kind == "advanced":
+        return w["said_moved"].format(stage=scheme.stage_title(out.stage, lang))
+    if out.kind == "assigned":
+        person = str(values.get("person", ""))
+        found = people.get(person)
+        return w["said_assigned"].format(person=(found.name if found else None) or person)
+    return w.get(f"said_{out.kind}", w["done"])
 
 
 def _form_value(ctx: Ctx, param: Param) -> Any:
