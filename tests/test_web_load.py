@@ -31,7 +31,7 @@ from engine.loading import load_org, load_scheme
 from engine.service import Engine
 from storage.database import Database
 from storage.migrate import upgrade
-from web.i18n import WORDS
+from web.i18n import words
 
 PASSWORD = "pareiza-parole"
 # Everyone here may see (and so comment on) a krapes_pagasts project.
@@ -47,7 +47,7 @@ PEOPLE = [
 PROJECTS = 10
 BURST = 30
 STALE = "ir mainījies, kopš jūs to atvērāt"  # web/i18n.py "stale", Latvian
-DONE = WORDS["said_commented"][0]  # what the page says after a comment, Latvian
+DONE = words("lv")["said_commented"]  # what the page says after a comment, Latvian
 SHEMA = Path(sys.executable).parent / "shema"
 
 CLIENTS = int(os.environ.get("SHEMA_LOAD_CLIENTS", "40"))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader, pass_context
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import accounts, sessions
 from engine.service import Engine
+from render import formats
 from storage.database import Database
 from web import extras, projects
 from web.auth import (
@@ -52,19 +53,39 @@ HERE = Path(__file__).parent
 RIGA = ZoneInfo("Europe/Riga")
 
 
-def _when(value: dt.datetime | None) -> str:
-    """A UTC instant as local Riga time, e.g. 2026-02-02 10:00."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(RIGA).strftime("%Y-%m-%d %H:%M")
+@pass_context
+def _when(context: Any, value: dt.datetime | None) -> str:
+    """A UTC instant as local Riga date and time in the page's language."""
+    return formats.when(value, context.get("lang", "lv"), RIGA)
+
+
+@pass_context
+def _day(context: Any, value: dt.date | str | None) -> str:
+    """A date; an instant (a deadline) as its local Riga date."""
+    if isinstance(value, dt.datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(RIGA)
+    return formats.day(value, context.get("lang", "lv"))
+
+
+@pass_context
+def _money(context: Any, value: Any, currency: str | None = "EUR") -> str:
+    return formats.money(value, currency, context.get("lang", "lv"))
+
+
+@pass_context
+def _number(context: Any, value: Any, digits: int = 2) -> str:
+    return formats.number(value, context.get("lang", "lv"), digits)
+
+
+@pass_context
+def _days(context: Any, value: int | None) -> str:
+    return formats.days(value, context.get("lang", "lv"))
 
 
 def templates() -> Jinja2Templates:
     """Jinja2 with autoescaping on for every template, whatever its name."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
-    env.filters["when"] = _when
+    env.filters.update(when=_when, day=_day, money=_money, number=_number, days=_days)
     return Jinja2Templates(env=env)
 
 
