@@ -29,7 +29,7 @@ def day(value: dt.date | str | None, lang: str) -> str:
         try:
             value = dt.date.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, dt.datetime):
         value = value.date()
     return format_date(value, DATE.get(lang, DATE["lv"]), locale=_locale(lang))
