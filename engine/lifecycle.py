@@ -67,8 +67,8 @@ def _check_action(ctx: Context, action: str) -> str:
             roles=sorted(ctx.roles),
         )
     ctx.refuse_during_handoff(f"take {action!r}")
-    if ctx.row.hold_since is not None and target != ctx.stage:
-        # Leaving the stage would end the hold unrecorded: resuming is its own event.
+    if ctx.row.hold_since is not None:
+        # On hold only resuming and comments are possible; resuming is its own event.
         raise _refused(
             ctx,
             action,
@@ -185,6 +185,7 @@ def check(item: str, now: dt.datetime, checked: bool) -> Decide:
             )
         ctx.require_stage_role(f"{verb} {item!r}")
         ctx.refuse_during_handoff(f"{verb} {item!r}")
+        ctx.refuse_during_hold(f"{verb} {item!r}")
         if (item in stored.checked(conn, ctx.row.id)) == checked:
             raise NotAllowed(
                 f"{ctx.actor} may not {verb} {item!r} on {ctx.code}: it is already "
@@ -216,6 +217,7 @@ def assign(person: str) -> Decide:
     def decide(conn: Connection, ctx: Context) -> Change:
         ctx.require_stage_role("assign a responsible person")
         ctx.refuse_during_handoff("assign a responsible person")
+        ctx.refuse_during_hold("assign a responsible person")
         if person not in ctx.org.org.people:
             raise NotFound(
                 f"no person {person!r} in the organisation",

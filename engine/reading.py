@@ -3,12 +3,15 @@ actions open to them, history, and who the CLI acts as."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Protocol
+import unicodedata
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from engine import views
+from engine import queue, views
 from engine.gates import missing_gates
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
@@ -20,7 +23,7 @@ from storage import projects as stored
 from storage.database import Database
 from storage.projects import HandoffRecord, ProjectRecord
 from workflow.calendar import WorkingCalendar
-from workflow.errors import NotAllowed, NotFound
+from workflow.errors import NotAllowed, NotFound, UsageError
 from workflow.labels import text
 from workflow.scheme import COORDINATOR, Stage
 
@@ -144,12 +147,17 @@ class Reader:
         assignee: str | None = None,
         mine: bool = False,
         overdue_at: dt.datetime | None = None,
+        search: str | None = None,
+        sort: str = "code",
         lang: str = "lv",
         now: dt.datetime | None = None,
     ) -> list[ProjectView]:
-        """Projects `actor` may see, filtered; `mine` keeps those waiting for `actor`
-        (stages they own or hold, handoffs to acknowledge, escalations addressed to them);
-        `overdue_at` keeps those with a running deadline past that instant."""
+        """Projects `actor` may see, filtered; `mine` keeps those that ask something of
+        `actor` now (engine/queue.py), most urgent first, each with what it asks;
+        `overdue_at` keeps those with a running deadline past that instant; `search`
+        matches code or title ignoring case and diacritics; `sort` is one of SORTS."""
+        if sort not in SORTS:
+            raise UsageError(f"no sort order {sort!r}", code="list.unknown_sort", sort=sort)
         with self.db.read() as conn:
             org = self.versions.org_index(conn)
             who = person(org, actor)
@@ -163,22 +171,46 @@ class Reader:
                 responsible=assignee,
                 due_before=overdue_at,
             )
-            chosen = []
+            needle = folded(search) if search else None
+            visible = []
             for row in rows:
+                if needle and needle not in folded(f"{row.code} {row.title}"):
+                    continue
                 cs = self.versions.compiled(conn, row.scheme_version_id)
                 roles = org.acting_roles(who, row.unit_id, cs.levels, cs.version_id)
-                if not roles:
+                if roles:
+                    visible.append((row, cs, roles))
+            ticked = stored.checked_many(conn, [r.id for r, _, _ in visible]) if mine else {}
+            chosen = []
+            for row, cs, roles in visible:
+                asked = (
+                    queue.asks(
+                        row,
+                        cs,
+                        org,
+                        who,
+                        roles,
+                        ticked=ticked[row.id],
+                        escalated=row.id in escalated,
+                        lang=lang,
+                    )
+                    if mine
+                    else []
+                )
+                if mine and not asked:
                     continue
-                if mine and not (waits_for(row, cs, who, roles) or row.id in escalated):
-                    continue
-                chosen.append((row, cs))
+                chosen.append((row, cs, asked))
             pending = stored.pending_handoffs(
-                conn, [row.id for row, _ in chosen if row.handoff_since is not None]
+                conn, [row.id for row, _, _ in chosen if row.handoff_since is not None]
             )
-            return [
-                self.view(conn, row, cs, org, lang, now=now or overdue_at, pending=pending)
-                for row, cs in chosen
+            views = [
+                dataclasses.replace(
+                    self.view(conn, row, cs, org, lang, now=now or overdue_at, pending=pending),
+                    asks=asked,
+                )
+                for row, cs, asked in chosen
             ]
+        return sorted(views, key=SORTS["urgency" if mine and sort == "code" else sort])
 
     def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
         """The actions `actor` may take on the project from its current stage, each with
@@ -236,17 +268,31 @@ class Reader:
             ]
 
 
-def waits_for(row: ProjectRecord, cs: CompiledScheme, person: str, roles: frozenset[str]) -> bool:
-    """Whether the project's next step is `person`'s: a handoff to their role, a stage
-    they hold, or one their role owns with nobody responsible."""
-    stage = cs.scheme.stages[row.stage]
-    if stage.terminal:
-        return False
-    if row.handoff_since is not None:
-        return stage.owner in roles
-    if row.responsible_id is not None:
-        return bool(row.responsible_id == person)
-    return stage.owner in roles
+def folded(value: str) -> str:
+    """`value` for matching: lower case, without diacritics ("Ķegums" → "kegums")."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _urgency(p: ProjectView) -> tuple[int, int, str]:
+    """Overdue first, then by working days left, then those without a deadline."""
+    if p.days_left is None:
+        return (2, 0, p.code)
+    return (0 if p.overdue else 1, p.days_left, p.code)
+
+
+def _by_deadline(p: ProjectView) -> tuple[bool, dt.datetime, str]:
+    """The earliest running deadline first; projects without one last."""
+    return (p.due_at is None, p.due_at or dt.datetime.max.replace(tzinfo=dt.UTC), p.code)
+
+
+SORTS: dict[str, Callable[[ProjectView], Any]] = {
+    "code": lambda p: p.code,
+    "urgency": _urgency,
+    "deadline": _by_deadline,
+    "stage": lambda p: (p.stage_title.casefold(), p.code),
+    "unit": lambda p: (p.unit_name.casefold(), p.code),
+}
 
 
 def _holder(

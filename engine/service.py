@@ -77,30 +77,10 @@ class Engine:
         """A snapshot of one project as `actor` may see it (deadline figures as at `now`)."""
         return self.reader.project(code, actor=actor, lang=lang, now=now)
 
-    def list_projects(
-        self,
-        *,
-        actor: str | None,
-        unit: str | None = None,
-        stage: str | None = None,
-        assignee: str | None = None,
-        mine: bool = False,
-        overdue_at: dt.datetime | None = None,
-        lang: str = "lv",
-        now: dt.datetime | None = None,
-    ) -> list[ProjectView]:
-        """Projects `actor` may see, filtered; `mine` keeps those waiting for `actor`,
-        `overdue_at` those with a running deadline past that instant."""
-        return self.reader.list_projects(
-            actor=actor,
-            unit=unit,
-            stage=stage,
-            assignee=assignee,
-            mine=mine,
-            overdue_at=overdue_at,
-            lang=lang,
-            now=now,
-        )
+    def list_projects(self, *, actor: str | None, **filters: Any) -> list[ProjectView]:
+        """Projects `actor` may see, filtered (see `Reader.list_projects`: unit, stage,
+        assignee, mine, overdue_at, search, sort, lang, now)."""
+        return self.reader.list_projects(actor=actor, **filters)
 
     def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
         """The actions `actor` may take from the current stage, with what blocks each."""

@@ -66,6 +66,16 @@ class Handoff(View):
 
 
 @dataclass(frozen=True)
+class Ask(View):
+    """One thing a project asks of a person now (engine/queue.py)."""
+
+    kind: str  # acknowledge | escalation | resume | decide | checklist
+    action: str | None = None  # the action to decide
+    title: str | None = None  # its title in the asked language
+    count: int | None = None  # checklist items still unticked
+
+
+@dataclass(frozen=True)
 class ProjectView(View):
     id: int
     code: str
@@ -102,6 +112,7 @@ class ProjectView(View):
     days_left: int | None = None
     overdue: bool = False
     idea_id: int | None = None  # the notebook idea the project was promoted from
+    asks: list[Ask] = field(default_factory=list)  # what it asks of the reader now
 
 
 @dataclass(frozen=True)

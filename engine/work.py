@@ -109,6 +109,21 @@ class Context:
                 owner=owner,
             )
 
+    def refuse_during_hold(self, what: str) -> None:
+        """Refuse `what` while the project is on hold: only resuming and comments are."""
+        since = self.row.hold_since
+        if since is not None:
+            raise NotAllowed(
+                f"{self.actor} may not {what} on {self.code}: it is on hold since "
+                f"{since:%Y-%m-%d} ({self.row.hold_reason}); resume it first",
+                code="project.on_hold",
+                actor=self.actor,
+                project=self.code,
+                what=what,
+                since=since.date(),
+                reason=self.row.hold_reason,
+            )
+
     def require_stage_role(self, what: str) -> None:
         """Refuse `what` unless the actor works on the current stage (its owner or a
         participant, the responsible person, or a coordinator)."""

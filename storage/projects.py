@@ -291,6 +291,19 @@ def checked(conn: Connection, project_id: int) -> set[str]:
     return set(conn.execute(_CHECKED, {"pid": project_id}).scalars())
 
 
+def checked_many(conn: Connection, project_ids: list[int]) -> dict[int, set[str]]:
+    """The ticked checklist items of each of `project_ids` (in chunks the drivers take)."""
+    out: dict[int, set[str]] = {pid: set() for pid in project_ids}
+    for start in range(0, len(project_ids), 500):
+        chunk = project_ids[start : start + 500]
+        stmt = select(checklist.c.project_id, checklist.c.item).where(
+            checklist.c.project_id.in_(chunk)
+        )
+        for pid, item in conn.execute(stmt):
+            out[pid].add(item)
+    return out
+
+
 def ticks(conn: Connection, project_id: int) -> dict[str, Tick]:
     """The ticked items with who ticked them and when."""
     rows = conn.execute(select(checklist).where(checklist.c.project_id == project_id))

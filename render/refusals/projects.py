@@ -45,6 +45,12 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Projekts {project} ir apturēts kopš {since} ({reason}); vispirms atsāciet to.",
         "Project {project} is on hold since {since} ({reason}); resume it first.",
     ),
+    "project.on_hold": (
+        "Projekts {project} ir apturēts kopš {since} ({reason}): kamēr tas apturēts, var "
+        "tikai atsākt darbu vai komentēt.",
+        "Project {project} is on hold since {since} ({reason}): while it is, it can only be "
+        "resumed or commented on.",
+    ),
     "advance.unticked": (
         "Darbībai „{action}” vēl nav atzīmēti kontrolsaraksta punkti: {items}.",
         "{action} needs checklist items that are not ticked: {items}.",
