@@ -14,7 +14,7 @@ import os
 import click
 
 # `planning` adds the risk and cba groups under `project` when imported.
-from commands import admin, ideas, jobs, planning, portfolio, projects, schemes, web
+from commands import admin, details, ideas, jobs, planning, portfolio, projects, schemes, web  # noqa: F401
 from commands.base import Settings, ShemaGroup
 from engine import failpoints
 from engine.config import Config

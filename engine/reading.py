@@ -12,11 +12,20 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from engine import queue, views
-from engine.gates import missing_gates
+from engine.controls import Controls, controls
+from engine.gates import GATE_MESSAGES, unmet_gates
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
 from engine.versions import Versions
-from engine.views import ActionView, ChecklistItem, DeadlineView, Event, Handoff, ProjectView
+from engine.views import (
+    ActionView,
+    Blocked,
+    ChecklistItem,
+    DeadlineView,
+    Event,
+    Handoff,
+    ProjectView,
+)
 from engine.work import Work, person
 from storage import deadlines as stored_deadlines
 from storage import projects as stored
@@ -212,6 +221,12 @@ class Reader:
             ]
         return sorted(views, key=SORTS["urgency" if mine and sort == "code" else sort])
 
+    def controls(self, code: str, *, actor: str | None, now: dt.datetime) -> Controls:
+        """Which forms `actor` may use on the project now (engine/controls.py)."""
+        with self.db.read() as conn:
+            ctx = self.work.context(conn, self.work.load(conn, code), actor)
+            return controls(conn, ctx, now)
+
     def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
         """The actions `actor` may take on the project from its current stage, each with
         what still blocks it."""
@@ -225,10 +240,17 @@ class Reader:
                 if not ctx.roles.intersection(action.by):
                     continue
                 missing = [i for i in action.requires if i not in checked]
+                why = [Blocked("unticked", {"item": i}) for i in missing]
                 blocked = [f"missing checklist item {i}" for i in missing]
                 if action.gates:
-                    blocked += missing_gates(conn, ctx.row.id, action.gates)
+                    unmet = unmet_gates(conn, ctx.row.id, action.gates)
+                    why += [Blocked("gate", {"gate": g}) for g in unmet]
+                    blocked += [GATE_MESSAGES[g] for g in unmet]
+                if ctx.row.hold_since is not None:
+                    why.insert(0, Blocked("on_hold", {"since": ctx.row.hold_since.date()}))
+                    blocked.insert(0, "the project is on hold")
                 if ctx.row.handoff_since is not None:
+                    why.insert(0, Blocked("handoff", {}))
                     blocked.insert(0, "the handoff is not acknowledged yet")
                 out.append(
                     ActionView(
@@ -242,6 +264,7 @@ class Reader:
                         missing=missing,
                         ready=not blocked,
                         blocked_by=blocked,
+                        why=why,
                     )
                 )
             return out

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import lifecycle
+from engine.controls import Controls
 from engine.creation import NewProject, create_in
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
@@ -81,6 +82,10 @@ class Engine:
         """Projects `actor` may see, filtered (see `Reader.list_projects`: unit, stage,
         assignee, mine, overdue_at, search, sort, lang, now)."""
         return self.reader.list_projects(actor=actor, **filters)
+
+    def controls(self, code: str, *, actor: str | None, now: dt.datetime) -> Controls:
+        """Which forms `actor` may use on the project now, and why not the others."""
+        return self.reader.controls(code, actor=actor, now=now)
 
     def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
         """The actions `actor` may take from the current stage, with what blocks each."""

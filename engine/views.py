@@ -116,6 +116,14 @@ class ProjectView(View):
 
 
 @dataclass(frozen=True)
+class Blocked(View):
+    """One thing that keeps an action from being taken, as data for every language."""
+
+    kind: str  # handoff | on_hold | unticked | gate
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ActionView(View):
     action: str
     title: str
@@ -126,7 +134,8 @@ class ActionView(View):
     requires: list[str]
     missing: list[str]
     ready: bool
-    blocked_by: list[str]
+    blocked_by: list[str]  # in English, for scripts that print it
+    why: list[Blocked] = field(default_factory=list)  # the same, as data
 
 
 @dataclass(frozen=True)

@@ -420,7 +420,9 @@ def test_assigning_someone_outside_the_stage_is_refused_and_changes_nothing(site
     assert post(client, f"{page}/assign", form, page) == 303
 
     assert site.version(code) == before
-    assert "zane.roze" in client.get(page).text  # the refusal is shown, naming who and why
+    shown = client.get(page).text
+    assert "Zane Roze" in shown  # the refusal is shown, naming who (by name) and why
+    assert 'value="zane.roze"' not in shown  # and the form never offered her
 
 
 def test_the_project_page_draws_the_scheme_with_the_current_stage_when_graphviz_is_there(

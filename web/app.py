@@ -31,7 +31,7 @@ from engine import accounts, sessions
 from engine.service import Engine
 from render import formats
 from storage.database import Database
-from web import extras, projects
+from web import extras, projects, tasks
 from web.auth import (
     Clock,
     TrustedHeader,
@@ -257,6 +257,7 @@ def create_app(
     )
     routes: list[Any] = [
         *_login_routes(web),
+        *tasks.routes(web),  # before projects': its /projects/{code}/{verb} takes any post
         *projects.routes(web),
         *extras.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

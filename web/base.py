@@ -23,9 +23,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.service import Engine
-from render import refusals
 from web.auth import Clock, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
 from web.i18n import LANGS, words
+from web.speech import Speech
 from workflow import limits
 from workflow.errors import Conflict, NotFound, NotVisible, ShemaError, UsageError
 
@@ -42,6 +42,7 @@ class Ctx:
     lang: str
     form: FormData | None = None
     back: str = "/"
+    waiting: int | None = None  # projects asking something of the person (GET pages)
 
     def field(self, name: str, default: str = "") -> str:
         """A text field of the posted form ("" or `default` when absent)."""
@@ -110,6 +111,7 @@ class Web:
             "flashes": flashes,
             "switch_url": switch,
             "path": here,
+            "mine_count": ctx.waiting if ctx else None,
         }
         return self.templates.TemplateResponse(
             request, name, {**base, **context}, status_code=status
@@ -125,6 +127,10 @@ class Web:
         return RedirectResponse(url, status_code=303)
 
     # -- who is asking --------------------------------------------------------------
+
+    def _waiting(self, person: str) -> int:
+        """How many projects ask something of `person` now (the count in the menu)."""
+        return len(self.engine.list_projects(actor=person, mine=True, now=self.now()))
 
     def _whoami(self, person: str) -> tuple[str, bool] | None:
         with self.engine.db.read() as conn:
@@ -157,6 +163,8 @@ class Web:
                 w = words(lang)
                 return self.error(request, 403, w["forbidden"], w["not_found_text"])
             ctx = Ctx(person, me[0], me[1], lang)
+            if request.method == "GET":
+                ctx.waiting = await self.run(self._waiting, person)
             if coordinators_only and not ctx.coordinator:
                 w = words(lang)
                 return self.error(request, 404, w["not_found"], w["not_found_text"])
@@ -179,17 +187,27 @@ class Web:
         hidden = isinstance(exc, NotFound | NotVisible)
         if hidden:
             return self.error(request, 404, w["not_found"], w["not_found_text"])
-        said = self.say(exc, ctx.lang)
+        said = await self.run(self.say, exc, ctx.lang)
         if request.method == "POST":
             self.flash(request, "error", w["stale"] if isinstance(exc, Conflict) else said)
             return self.redirect(ctx.back)
         status = 409 if isinstance(exc, Conflict) else 400 if isinstance(exc, UsageError) else 403
         return self.error(request, status, w["forbidden"], said)
 
-    @staticmethod
-    def say(exc: ShemaError, lang: str) -> str:
-        """A refusal in the person's language (people by their ids, as the forms take)."""
-        return refusals.render(exc, lang)
+    def say(self, exc: ShemaError, lang: str) -> str:
+        """A refusal in the person's language: people by name; stages, actions, roles and
+        checklist items by their titles in the scheme of the project it names."""
+        eng = self.engine
+        with eng.db.read() as conn:
+            org = eng.org_index(conn)
+            scheme = None
+            code = exc.params.get("project")
+            if isinstance(code, str):
+                try:
+                    scheme = eng.compiled(conn, eng.work.load(conn, code).scheme_version_id).scheme
+                except ShemaError:
+                    scheme = None
+        return Speech(lang, org, scheme).refusal(exc)
 
 
 def version_field(ctx: Ctx) -> int:

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine import planning
+from engine import planning, queue
+from engine.reading import SORTS
 from engine.service import Engine
 from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
@@ -21,11 +22,23 @@ from engine.work import Outcome
 from web.base import Ctx, Web, version_field
 from web.diagrams import svg
 from web.i18n import words
+from web.speech import Speech
+from workflow import limits
 from workflow.diagram import mermaid
-from workflow.errors import UsageError
+from workflow.errors import NotFound, UsageError
 from workflow.labels import text
 
 DUE_SOON_DAYS = 2
+# The page section each form belongs to: after a post, focus returns there.
+SECTIONS = {
+    "check": "h-check",
+    "advance": "h-actions",
+    "ack": "h-actions",
+    "comment": "h-history",
+    "hold": "h-work",
+    "resume": "h-work",
+    "assign": "h-work",
+}
 
 
 def due_soon(p: ProjectView) -> bool:
@@ -58,18 +71,44 @@ def _choices(engine: Engine, person: str, lang: str) -> dict[str, Any]:
 
 
 async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
+    """What asks something of the person now, grouped by what is asked, most urgent
+    first within each group."""
     rows = await web.run(
         web.engine.list_projects, actor=ctx.person, mine=True, lang=ctx.lang, now=web.now()
     )
-    names = await web.run(lambda: _choices(web.engine, ctx.person, ctx.lang)["names"])
+    speech = await web.run(_speech, web.engine, ctx.lang)
+    groups: dict[str, list[ProjectView]] = {kind: [] for kind in queue.KINDS}
+    for row in rows:
+        groups[row.asks[0].kind].append(row)
     return web.render(
-        request, "mine.html", {"rows": rows, "names": names, "soon": due_soon}, ctx=ctx
+        request,
+        "mine.html",
+        {
+            "groups": [(kind, found) for kind, found in groups.items() if found],
+            "names": _names(speech),
+            "asked": speech.ask,
+            "soon": due_soon,
+        },
+        ctx=ctx,
     )
+
+
+def _speech(eng: Engine, lang: str) -> Speech:
+    with eng.db.read() as conn:
+        return Speech(lang, eng.org_index(conn))
+
+
+def _names(speech: Speech) -> dict[str, str]:
+    return {pid: p.name or pid for pid, p in speech.org.org.people.items()}
 
 
 async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
     q = request.query_params
     unit, stage, overdue = q.get("unit") or None, q.get("stage") or None, bool(q.get("overdue"))
+    search = (q.get("q") or "").strip()[: limits.TEXT["title"]]
+    sort = q.get("sort") or "code"
+    if sort not in SORTS:
+        sort = "code"
     now = web.now()
     rows = await web.run(
         web.engine.list_projects,
@@ -77,6 +116,8 @@ async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
         unit=unit,
         stage=stage,
         overdue_at=now if overdue else None,
+        search=search or None,
+        sort=sort,
         lang=ctx.lang,
         now=now,
     )
@@ -90,6 +131,8 @@ async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
             "unit": unit,
             "stage": stage,
             "overdue": overdue,
+            "q": search,
+            "sort": sort,
             **choices,
         },
         ctx=ctx,
@@ -111,27 +154,34 @@ async def project_new(web: Web, request: Request, ctx: Ctx) -> Response:
 
 
 def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
-    eng, lang, person = web.engine, ctx.lang, ctx.person
-    view = eng.project(code, actor=person, lang=lang, now=web.now())  # refuses first
+    eng, lang, person, now = web.engine, ctx.lang, ctx.person, web.now()
+    view = eng.project(code, actor=person, lang=lang, now=now)  # refuses first
     actions = eng.actions(code, actor=person, lang=lang)
+    can = eng.controls(code, actor=person, now=now)
     events = eng.history(code, actor=person)
     risks = planning.list_risks(eng, code, actor=person)
     cba = planning.show_cba(eng, code, actor=person)
     with eng.db.read() as conn:
         cs = eng.compiled(conn, eng.work.load(conn, code).scheme_version_id)
-        org = eng.org_index(conn)
+        speech = Speech(lang, eng.org_index(conn), cs.scheme)
     scheme = cs.scheme
-    names = {pid: p.name or pid for pid, p in org.org.people.items()}
+    stage = scheme.stages[view.stage]
     return {
         "p": view,
         "actions": actions,
+        "can": can,
+        "refused": {verb: speech.refusal(exc) for verb, exc in can.refused.items()},
+        "blocked": lambda a: [speech.blocked(why, view.stage) for why in a.why],
+        "said": speech.event,
         "events": events,
         "risks": risks,
         "cba": cba,
-        "names": names,
+        "names": _names(speech),
+        "stage_about": text(stage.description, lang, ""),
+        "date_title": lambda d: text(scheme.dates[d].title if d in scheme.dates else None, lang, d),
         "stage_title": lambda s: scheme.stage_title(s, lang) if s else "",
         "action_title": lambda a: scheme.action_title(a, lang) if a else "",
-        "item_title": lambda i: text(scheme.stages[view.stage].checklist.get(i), lang, i),
+        "item_title": lambda i: speech.item(i, view.stage),
         "diagram": mermaid(scheme, lang, highlight=view.stage),
         "diagram_svg": svg(scheme, cs.version_id, view.stage, lang),
         "soon": due_soon(view),
@@ -142,6 +192,22 @@ async def project_page(web: Web, request: Request, ctx: Ctx) -> Response:
     code = request.path_params["code"]
     data = await web.run(_project_data, web, code, ctx)
     return web.render(request, "project.html", data, ctx=ctx)
+
+
+async def project_diagram(web: Web, request: Request, ctx: Ctx) -> Response:
+    """The project's scheme diagram alone, full size (opened from the project page)."""
+    code = request.path_params["code"]
+
+    def draw() -> str:
+        view = web.engine.project(code, actor=ctx.person, lang=ctx.lang)
+        with web.engine.db.read() as conn:
+            cs = web.engine.compiled(conn, web.engine.work.load(conn, code).scheme_version_id)
+        return svg(cs.scheme, cs.version_id, view.stage, ctx.lang) or ""
+
+    drawn = await web.run(draw)
+    if not drawn:
+        raise NotFound("no diagram", code="web.no_diagram")
+    return Response(drawn, media_type="image/svg+xml")
 
 
 async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
@@ -167,7 +233,8 @@ async def project_post(web: Web, request: Request, ctx: Ctx) -> Response:
     )
     said = await web.run(_said, web.engine, out, values, before, ctx.lang)
     web.flash(request, "ok", said)
-    return web.redirect(ctx.back)
+    moved = out.kind == "advanced" and out.stage != before
+    return web.redirect(ctx.back if moved else f"{ctx.back}#{SECTIONS.get(verb, 'main')}")
 
 
 def _stage_of(eng: Engine, code: str) -> str:
@@ -218,5 +285,6 @@ def routes(web: Web) -> list[Route]:
         Route("/projects", web.guard(project_list), methods=["GET"]),
         Route("/projects", web.guard(project_new), methods=["POST"]),
         Route("/projects/{code}", web.guard(project_page), methods=["GET"]),
+        Route("/projects/{code}/diagram.svg", web.guard(project_diagram), methods=["GET"]),
         Route("/projects/{code}/{verb}", web.guard(project_post), methods=["POST"]),
     ]

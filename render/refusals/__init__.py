@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from render.refusals import (
     admin,
     audit,
+    details,
     general,
     ideas,
     inputs,
@@ -30,7 +31,7 @@ from render.refusals import (
 from workflow.errors import ShemaError
 from workflow.labels import LANGUAGES
 
-_DOMAINS = (general, inputs, projects, ideas, planning, reports, notify, audit, admin)
+_DOMAINS = (general, inputs, projects, ideas, planning, reports, notify, audit, admin, details)
 CATALOGUE: dict[str, tuple[str, str]] = {
     code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
 }
