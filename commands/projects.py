@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
 if TYPE_CHECKING:
-    pass
+    from engine.service import Engine
+    from render.speech import Speech
 
 from commands.base import (
     Settings,
@@ -23,6 +25,8 @@ from commands.base import (
     table,
 )
 from engine.verbs import VERBS, Param, Verb, perform
+
+RIGA = ZoneInfo("Europe/Riga")
 
 # -- projects ----------------------------------------------------------------------
 
@@ -131,39 +135,23 @@ def project_list(
     if as_json:
         echo_json([r.to_json() for r in rows])
         return
-    table(
-        [
-            (
-                r.code,
-                r.unit,
-                f"{r.scheme} v{r.scheme_version}",
-                r.stage,
-                _due(r),
-                r.holder,
-                _marks(r),
-                r.title,
-            )
-            for r in rows
-        ],
-        ["code", "unit", "scheme", "stage", "due", "held by", "note", "title"],
-    )
+    from render import projects as render_projects
+
+    for line in render_projects.project_list(rows, _speech(s, engine), asked=mine):
+        click.echo(line)
 
 
-def _marks(p: Any) -> str:
-    """What a list row must not hide: a hold stops the clock; an unstaffed stage means
-    its messages go to the coordinators."""
-    marks = ["ON HOLD"] if p.hold_since is not None else []
-    if p.unstaffed:
-        marks.append("UNSTAFFED")
-    return ", ".join(marks)
+def _speech(s: Settings, engine: Engine, code: str | None = None) -> Speech:
+    """How this command names things: in the chosen language, from the scheme of project
+    `code` when given."""
+    from render.speech import Speech
 
-
-def _due(p: Any) -> str:
-    if p.due_at is None:
-        return ""
-    mark = "OVERDUE " if p.overdue else ""
-    left = f" ({p.days_left:+d} WD)" if p.days_left is not None else ""
-    return f"{mark}{_local(p.due_at)[:10]}{left}"
+    with engine.db.read() as conn:
+        org = engine.org_index(conn)
+        scheme = None
+        if code is not None:
+            scheme = engine.compiled(conn, engine.work.load(conn, code).scheme_version_id).scheme
+    return Speech(s.lang, org, scheme)
 
 
 @project.command("show")
@@ -172,43 +160,14 @@ def _due(p: Any) -> str:
 @pass_settings
 def project_show(s: Settings, code: str, as_json: bool) -> None:
     """One project: stage, holder, handoff, checklist."""
-    p = s.engine().project(code, actor=s.who(), lang=s.lang, now=now())
+    engine = s.engine()
+    p = engine.project(code, actor=s.who(), lang=s.lang, now=now())
     if as_json:
         echo_json(p.to_json())
         return
-    click.echo(f"{p.code}  {p.title}")
-    click.echo(f"  unit:     {p.unit_name} ({p.unit})")
-    click.echo(f"  scheme:   {p.scheme} v{p.scheme_version}")
-    click.echo(f"  stage:    {p.stage_title} ({p.stage}) since {_local(p.stage_entered_at)}")
-    click.echo(f"  held by:  {p.holder} since {_local(p.holder_since)}")
-    if p.handoff:
-        click.echo(
-            f"  handoff:  {p.handoff.from_level} -> {p.handoff.to_level}, waiting for "
-            f"{', '.join(p.handoff.receivers)} (`shema project ack {p.code}`)"
-        )
-    for d in p.deadlines:
-        label = {"stage": "due:", "duty": "duty:", "handoff": "ack by:"}.get(d.kind, d.kind)
-        what = f"{d.title}: " if d.kind == "duty" else ""
-        click.echo(f"  {label:<9} {what}{_due(d)}{' (paused)' if d.paused else ''}")
-    if p.hold_since:
-        click.echo(f"  on hold:  since {_local(p.hold_since)}: {p.hold_reason}")
-    if p.idea_id is not None:
-        click.echo(f"  idea:     #{p.idea_id} (`shema idea show {p.idea_id}`)")
-    if p.budget_amount is not None:
-        click.echo(f"  budget:   {p.budget_amount} {p.budget_currency}")
-    click.echo(f"  version:  {p.version}")
-    for item in p.checklist:
-        mark = "x" if item.checked else " "
-        who = f"  ({item.checked_by}, {_local(item.checked_at)})" if item.checked_at else ""
-        click.echo(f"  [{mark}] {item.title} ({item.item}){who}")
+    from render import projects as render_projects
 
-
-def _local(when: dt.datetime | None) -> str:
-    if when is None:
-        return "-"
-    from zoneinfo import ZoneInfo
-
-    return when.astimezone(ZoneInfo("Europe/Riga")).strftime("%Y-%m-%d %H:%M")
+    render_projects.project_show(p, _speech(s, engine, code), click.echo)
 
 
 @project.command("actions")
@@ -217,23 +176,17 @@ def _local(when: dt.datetime | None) -> str:
 @pass_settings
 def project_actions(s: Settings, code: str, as_json: bool) -> None:
     """The actions I may take now."""
-    actions = s.engine().actions(code, actor=s.who(), lang=s.lang)
+    engine = s.engine()
+    actions = engine.actions(code, actor=s.who(), lang=s.lang)
     if as_json:
         echo_json([a.to_json() for a in actions])
         return
-    table(
-        [
-            (
-                a.action,
-                a.to,
-                "yes" if a.handoff else "",
-                "required" if a.comment == "required" else "",
-                "ready" if a.ready else "; ".join(a.blocked_by),
-            )
-            for a in actions
-        ],
-        ["action", "to", "handoff", "comment", "state"],
-    )
+    from render import projects as render_projects
+
+    speech = _speech(s, engine, code)
+    stage = engine.project(code, actor=s.who()).stage
+    for line in render_projects.action_table(actions, speech, stage):
+        click.echo(line)
 
 
 def _option(param: Param) -> Callable[[Any], Any]:
@@ -283,25 +236,28 @@ for _verb in VERBS.values():
 @pass_settings
 def project_history(s: Settings, code: str, as_json: bool) -> None:
     """Everything that happened to the project, in order."""
-    events = s.engine().history(code, actor=s.who())
+    engine = s.engine()
+    events = engine.history(code, actor=s.who())
     if as_json:
         echo_json([e.to_json() for e in events])
         return
-    table(
-        [
-            (
-                e.seq,
-                _local(e.at),
-                e.actor or "-",
-                e.kind,
-                e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
-                _details(e.kind, e.data),
-                (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""),
-            )
-            for e in events
-        ],
-        ["#", "when", "who", "what", "action", "details", "comment"],
-    )
+    from render import formats
+
+    speech = _speech(s, engine, code)
+    rows = [
+        (
+            e.seq,
+            formats.when(e.at, s.lang, RIGA),
+            e.actor or "-",
+            speech.event(e),
+            e.action or (f"-> {e.to_stage}" if e.kind in ("created", "forced") else ""),
+            "" if e.kind in ("checked", "unchecked") else _details(e.kind, e.data),
+            (e.comment or "") + (f" [{', '.join(e.refs)}]" if e.refs else ""),
+        )
+        for e in events
+    ]
+    headers = ["seq", "when", "who", "what", "action", "details", "comment"]
+    table(rows, [speech.w[f"col_{h}"] for h in headers])
 
 
 def _details(kind: str, data: dict[str, Any]) -> str:

@@ -633,19 +633,32 @@ def table_header(output: str) -> list[str]:
 def test_history_rows_name_the_checked_item_and_the_handoff_receivers(
     loaded: Shema, submitted: str
 ) -> None:
-    out = loaded("project", "history", submitted, who=SPECIALIST)
+    out = loaded("--lang", "en", "project", "history", submitted, who=SPECIALIST)
     assert out.exit_code == 0, out.stderr
     assert table_header(out.output) == ["#", "when", "who", "what", "action", "details", "comment"]
-    checked = [line for line in out.output.splitlines() if " checked " in line]
-    assert [line.split()[-1] for line in checked] == ["problem_statement", "estimated_cost"]
+    checked = [line for line in out.output.splitlines() if " ticked: " in line]
+    titles = [line.split("„")[1].split("”")[0] for line in checked]
+    assert titles == ["Problem and need described", "Estimated cost"]  # titles, not ids
     advanced = next(line for line in out.output.splitlines() if "submit_idea" in line)
     assert "handoff parish -> central: " in advanced and MANAGER in advanced
+
+    latvian = loaded("project", "history", submitted, who=SPECIALIST).output
+    assert table_header(latvian) == [
+        "#",
+        "laiks",
+        "kas",
+        "notikums",
+        "darbība",
+        "sīkāk",
+        "komentārs",
+    ]
+    assert "atzīmēts: „Problēmas un vajadzības apraksts”" in latvian
 
 
 def test_history_rows_name_an_escalation_s_recipients(loaded: Shema) -> None:
     code = new_project(loaded)
     assert loaded("jobs", "sweep", "--now", "2026-12-31T12:00").exit_code == 0
-    out = loaded("project", "history", code, who=COORDINATOR)
+    out = loaded("--lang", "en", "project", "history", code, who=COORDINATOR)
     escalated = [line for line in out.output.splitlines() if " escalated " in line]
     assert len(escalated) == 1  # a catch-up sweep: only the step now due is sent
     assert "step 2 to development_head: dace.liepina (caught up: step 1)" in escalated[0]
@@ -653,8 +666,17 @@ def test_history_rows_name_an_escalation_s_recipients(loaded: Shema) -> None:
 
 def test_the_actions_table_names_every_column(loaded: Shema) -> None:
     code = new_project(loaded)
-    out = loaded("project", "actions", code, who=SPECIALIST)
+    out = loaded("--lang", "en", "project", "actions", code, who=SPECIALIST)
     assert table_header(out.output) == ["action", "to", "handoff", "comment", "state"]
+    latvian = loaded("project", "actions", code, who=SPECIALIST)
+    assert table_header(latvian.output) == [
+        "darbība",
+        "uz",
+        "posmu",
+        "nodošana",
+        "komentārs",
+        "stāvoklis",
+    ]
 
 
 def test_scheme_show_json_gives_deadlines_as_data() -> None:

@@ -23,9 +23,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from engine.service import Engine
+from render.speech import Speech
 from web.auth import Clock, TrustedHeader, csrf_ok, csrf_token, sign_out, signed_in
 from web.i18n import LANGS, words
-from web.speech import Speech
 from workflow import limits
 from workflow.errors import Conflict, NotFound, NotVisible, ShemaError, UsageError
 

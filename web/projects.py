@@ -19,10 +19,10 @@ from engine.service import Engine
 from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
 from engine.work import Outcome
+from render.speech import Speech
 from web.base import Ctx, Web, version_field
 from web.diagrams import svg
 from web.i18n import words
-from web.speech import Speech
 from workflow import limits
 from workflow.diagram import mermaid
 from workflow.errors import NotFound, UsageError
@@ -86,7 +86,7 @@ async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
         {
             "groups": [(kind, found) for kind, found in groups.items() if found],
             "names": _names(speech),
-            "asked": speech.ask,
+            "asked": speech.asks,
             "soon": due_soon,
         },
         ctx=ctx,

@@ -45,6 +45,10 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Projekts {project} ir apturēts kopš {since} ({reason}); vispirms atsāciet to.",
         "Project {project} is on hold since {since} ({reason}); resume it first.",
     ),
+    "list.unknown_sort": (
+        "Nav kārtošanas veida „{sort}” (var: code, urgency, deadline, stage, unit).",
+        "There is no sort order {sort!r} (use code, urgency, deadline, stage or unit).",
+    ),
     "project.on_hold": (
         "Projekts {project} ir apturēts kopš {since} ({reason}): kamēr tas apturēts, var "
         "tikai atsākt darbu vai komentēt.",
@@ -153,6 +157,10 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Several schemes are loaded ({schemes}): choose the one the project follows.",
     ),
     "verb.unknown": ("Nav tādas darbības ar projektu: {verb}.", "There is no verb {verb}."),
+    "web.no_diagram": (
+        "Shēmas attēlu nevar uzzīmēt (uz servera nav Graphviz).",
+        "The scheme diagram cannot be drawn (Graphviz is missing on the server).",
+    ),
     "web.no_form": ("Nav tādas veidlapas: {form}.", "There is no form {form}."),
     "environment.no_org": ("Organizācija nav ielādēta.", "No organisation is loaded."),
     "environment.no_scheme": ("Neviena shēma nav ielādēta.", "No scheme is loaded."),

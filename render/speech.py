@@ -91,6 +91,23 @@ class Speech:
             return self.w["ask_decide"].format(title=ask.title or ask.action)
         return self.w[f"ask_{ask.kind}"]
 
+    def asks(self, asks: list[Ask]) -> list[str]:
+        """What a project asks, one phrase per kind: the decisions open to the person are
+        named together ("Jāizlemj: Iekļaut investīciju plānā, Atsaukt projektu")."""
+        decisions = [a.title or a.action or "" for a in asks if a.kind == "decide"]
+        out = []
+        for a in asks:
+            if a.kind != "decide":
+                out.append(self.ask(a))
+            elif decisions:
+                out.append(self.w["ask_decide"].format(title=", ".join(decisions)))
+                decisions = []
+        return out
+
+    def side(self, level: str) -> str:
+        """A side of a handoff: the parish side or the central administration."""
+        return self.w.get(f"side_{level}", level)
+
     def event(self, e: Event) -> str:
         """What happened, e.g. "atzīmēts: „Problēmas apraksts”"."""
         key = f"event_{e.kind}"
