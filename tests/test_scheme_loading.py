@@ -73,6 +73,17 @@ def test_the_small_valid_scheme_loads() -> None:
     assert not scheme.is_handoff("finish")
 
 
+def test_folded_text_reads_as_written_without_the_composers_fold_marks() -> None:
+    source = read("a: >-\n  one\n  two\nb: |-\n  three\n  four\n", "x.yaml")
+    assert source.data == {"a": "one two", "b": "three\nfour"}
+
+
+def test_every_stage_description_of_the_shipped_scheme_is_printable_text() -> None:
+    scheme = load_scheme(next(p for p in SHIPPED if p.name == "unified.yaml"))
+    texts = [str(s.description) for s in scheme.stages.values() if s.description]
+    assert texts and all(t.isprintable() for t in texts)
+
+
 def test_the_unified_scheme_is_shipped() -> None:
     assert "unified.yaml" in {p.name for p in SHIPPED}
 

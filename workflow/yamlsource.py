@@ -90,6 +90,10 @@ def _scalar(node: ScalarNode) -> Any:
         return value.lower() == "true"
     if tag == "null":
         return None
+    if node.style == ">":
+        # The round-trip composer marks where folded text was folded with a BEL (\a)
+        # before the space; the text itself is without it.
+        return value.replace("\a", "")
     return value  # str, timestamp (parsed later by pydantic), anything else
 
 
