@@ -28,6 +28,15 @@ CSV_HEADER = [
 ]
 
 
+def csv_header(lang: str) -> list[str]:
+    """CSV_HEADER as people read it in `lang` (the web's download); the command line
+    keeps the stable names for scripts."""
+    from render.catalogue import words
+
+    w = words(lang)
+    return [w[f"csv_{name}"] for name in CSV_HEADER]
+
+
 def csv_rows(report: Portfolio) -> list[list[str]]:
     """The report as one flat table under CSV_HEADER: a `section` column says which
     breakdown a row belongs to (by_unit, by_stage, by_instrument, total)."""

@@ -115,8 +115,9 @@ def test_every_page_renders_for_a_person_allowed_to_see_it(site: Site) -> None:
         "/static/style.css",
     ]:
         assert client.get(url).status_code == 200, url
-    csv = client.get("/report.csv")
+    csv = client.get("/report.csv?lang=lv")
     assert csv.status_code == 200 and csv.content.startswith("\ufeff".encode())
+    assert csv.text.splitlines()[0].lstrip("\ufeff").startswith("sadaļa,shēma,kods")  # Latvian
     ics = client.get("/calendar.ics")
     assert ics.status_code == 200 and ics.text.startswith("BEGIN:VCALENDAR")
 

@@ -17,7 +17,7 @@ from engine.loading import load_org, load_scheme
 from engine.service import Engine
 from engine.views import Loaded
 from render.ical import to_ics
-from render.portfolio import CSV_HEADER, csv_rows
+from render.portfolio import csv_header, csv_rows
 from render.tables import spreadsheet_csv
 from web.base import Ctx, Web, version_field
 from web.i18n import words
@@ -135,7 +135,7 @@ async def report_csv(web: Web, request: Request, ctx: Ctx) -> Response:
     data = await web.run(
         report.portfolio, web.engine, actor=ctx.person, now=web.now(), lang=ctx.lang
     )
-    body = spreadsheet_csv(CSV_HEADER, csv_rows(data), delimiter)
+    body = spreadsheet_csv(csv_header(ctx.lang), csv_rows(data), delimiter)
     return Response(
         body.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
