@@ -29,6 +29,10 @@ BUILT = {
     "side_": ["parish", "central"],
     "task_currency_": ["EUR", "LVL"],
     "sort_": ["deadline", "stage", "unit", "code"],
+    "task_likelihood_": [str(n) for n in range(1, 6)],
+    "task_impact_": [str(n) for n in range(1, 6)],
+    "task_risk_status_": [s.value for s in RiskStatus],
+    "task_risk_level_": ["low", "medium", "high", "critical"],
 }
 
 

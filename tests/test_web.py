@@ -357,6 +357,17 @@ def test_an_idea_is_created_and_promoted_from_the_notebook(site: Site) -> None:
     assert answer.status_code == 303 and answer.headers["location"].startswith("/projects/OGR-")
 
 
+def test_another_parishs_idea_offers_neither_promote_nor_edit(site: Site) -> None:
+    mine = signed_in_client(site, "liga.ozolina")
+    form = {"title": "Krapes laipa", "unit": "krapes_pagasts"}
+    assert post(mine, "/ideas", form, page="/ideas") == 303
+    assert re.search(r'action="/ideas/\d+/promote"', mine.get("/ideas?q=laipa").text)
+
+    other = signed_in_client(site, "zane.roze").get("/ideas?q=laipa").text
+    if "Krapes laipa" in other:  # the notebook is open to all; its forms are not
+        assert "/promote" not in other and "/edit" not in other
+
+
 def test_english_is_a_switch_remembered_in_the_session(site: Site) -> None:
     client = signed_in_client(site, "liga.ozolina")
     assert "Mani darbi" in client.get("/").text

@@ -20,6 +20,7 @@ import os
 import re
 import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,6 +75,7 @@ PROJECT_LINK = re.compile(r"/projects/([A-Z]+-\d{4}-\d+)")
 ENGINE_PHRASES = ("may not", "missing checklist", "waiting for", "not acknowledged", "all units")
 STATUS_WORDS = ("open", "high")
 RAW_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # drawn as a box, if at all
 
 for needed, hint in ((CHROMIUM, "apt-get install -y chromium"), (AXE, "npm ci")):
     if not Path(needed).exists():  # pragma: no cover - depends on the machine
@@ -159,12 +161,15 @@ class Desk:
 
     def open(self, person: str, path: str, width: int, lang: str) -> tuple[Any, Any]:
         """Go to `path` as `person` at `width`; `?lang=` only when the session's language
-        must change, so the other visits rely on the session remembering it."""
+        must change, so the other visits rely on the session remembering it. The language
+        is taken as remembered only from a page that opened in it, so one broken page
+        does not turn the next ones into the wrong language."""
         page = self.tab(person)
         page.set_viewport_size({"width": width, "height": HEIGHT})
         query = f"?lang={lang}" if self.langs[person] != lang else ""
         response = page.goto(f"{self.base}{path}{query}")
-        self.langs[person] = lang
+        opened = response is not None and response.ok
+        self.langs[person] = page.evaluate("document.documentElement.lang") if opened else ""
         return page, response
 
 
@@ -238,8 +243,9 @@ def _messages(lang: str) -> dict[str, list[str]]:
     out = {key: [text] for key, text in words(lang).items()}
     for catalogue in read(lang):
         for message in catalogue:
-            if isinstance(message.id, tuple | list):
-                out[str(message.id[0])] = [str(s) for s in message.string]
+            forms = message.string
+            if isinstance(message.id, tuple | list) and isinstance(forms, tuple | list):
+                out[str(message.id[0])] = [str(form) for form in forms]
     return out
 
 
@@ -260,13 +266,13 @@ def foreign(page_lang: str) -> tuple[Phrase, ...]:
     other = "en" if page_lang == "lv" else "lv"
     own, theirs = _messages(page_lang), _messages(other)
     own_texts = {text for texts in own.values() for text in texts}
-    phrases = []
+    phrases: dict[str, Phrase] = {}  # by text: plural forms repeat
     for key, texts in theirs.items():
         for text in texts:
             pattern = _pattern(text)
             if pattern and text not in own.get(key, []) and text not in own_texts:
-                phrases.append(Phrase(key, text, pattern))
-    return tuple(phrases)
+                phrases.setdefault(text, Phrase(key, text, pattern))
+    return tuple(phrases.values())
 
 
 def _line(text: str, at: int) -> str:
@@ -276,7 +282,7 @@ def _line(text: str, at: int) -> str:
 
 def purity_problems(page: Any, lang: str) -> list[str]:
     """Words of the other language in the page's visible text, English engine phrases on
-    a Latvian page, and raw identifiers standing in cells."""
+    a Latvian page, raw identifiers standing in cells, and control characters."""
     text: str = page.evaluate("document.body.innerText")
     cells: list[str] = page.evaluate(CELLS)
     other = "English" if lang == "lv" else "Latvian"
@@ -296,6 +302,8 @@ def purity_problems(page: Any, lang: str) -> list[str]:
                 if re.search(rf"(?<!\w){word}(?!\w)", cell, re.IGNORECASE):
                     found.append(f"English status word {word!r} in cell {cell[:80]!r}")
     found += [f"raw identifier in a cell: {cell!r}" for cell in cells if RAW_ID.fullmatch(cell)]
+    for m in CONTROL.finditer(text):
+        found.append(f"control character {m.group(0)!r} in line {_line(text, m.start())!r}")
     return found
 
 
@@ -314,7 +322,8 @@ def axe_problems(page: Any) -> list[str]:
     page.add_script_tag(path=str(AXE))
     violations: list[dict[str, Any]] = page.evaluate(AXE_RUN)
     return [
-        f"axe {v['id']} ({v['impact']}): {v['help']}; nodes: " + " | ".join(v["nodes"][:5])
+        f"axe {v['id']} ({v['impact']}): {v['help']}; nodes: "
+        + " | ".join(v["nodes"][:5])
         + (f" | … {len(v['nodes']) - 5} more" if len(v["nodes"]) > 5 else "")
         for v in violations
     ]
@@ -363,7 +372,8 @@ def test_every_page_fits_is_accessible_and_speaks_one_language(
     problems += axe_problems(page)
     problems += purity_problems(page, lang)
     where = f"{person} ({PEOPLE[person]}) · {name} {path} · {width} px · {lang}"
-    listed = "\n".join(f"  - {p}" for p in problems)
+    counted = Counter(problems)
+    listed = "\n".join(f"  - {p}" + (f" (×{n})" if n > 1 else "") for p, n in counted.items())
     assert not problems, f"{where}: {len(problems)} problem(s)\n{listed}\n  screenshot: {picture}"
 
 
@@ -371,7 +381,9 @@ def test_every_page_fits_is_accessible_and_speaks_one_language(
 def test_mani_darbi_lists_exactly_what_the_engine_calls_mine(
     person: str, desk: Desk, engine: Engine
 ) -> None:
-    page, _ = desk.open(person, "/", WIDTHS[0], desk.langs.get(person, "lv"))
+    page, response = desk.open(person, "/", WIDTHS[0], desk.langs.get(person) or "lv")
+    status = response.status if response else "no response"
+    assert status == 200, f"{person} ({PEOPLE[person]}): Mani darbi did not open: {status}"
     hrefs: list[str] = page.eval_on_selector_all(
         "main a[href]", "links => links.map(a => a.getAttribute('href'))"
     )

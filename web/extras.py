@@ -22,7 +22,7 @@ from render.tables import spreadsheet_csv
 from web.base import Ctx, Web, version_field
 from web.i18n import words
 from workflow.errors import InputError, Problem, UsageError
-from workflow.ideas import PRIORITY_TITLES, STATUS_TITLES, IdeaStatus, Priority
+from workflow.ideas import PRIORITY_TITLES, PROMOTABLE, STATUS_TITLES, IdeaStatus, Priority
 from workflow.labels import text
 from workflow.loader import load_org_text, load_scheme_text
 
@@ -52,6 +52,8 @@ async def idea_list(web: Web, request: Request, ctx: Ctx) -> Response:
             "statuses": [(s.value, STATUS_TITLES[s].get(ctx.lang, s.value)) for s in IdeaStatus],
             "priorities": [(p.value, PRIORITY_TITLES[p].get(ctx.lang, p.value)) for p in Priority],
             "my_units": units,
+            "writable": {u for u, _ in units},  # edit and promote only there
+            "promotable": {s.value for s in PROMOTABLE},
             "schemes": schemes,
         },
         ctx=ctx,

@@ -95,7 +95,8 @@ async def details_post(web: Web, request: Request, ctx: Ctx) -> Response:
         expect_version=version,
     )
     w = words(ctx.lang)
-    what = ", ".join(w[_COLUMN_WORDS[c]] for c in out.data["changes"])
+    named = (w[_COLUMN_WORDS[c]] for c in out.data["changes"])
+    what = ", ".join(n[:1].lower() + n[1:] for n in named)  # labels, mid-sentence
     return _flash_ok(web, request, w["task_details_saved"].format(fields=what), ctx.back)
 
 
@@ -394,6 +395,7 @@ async def account_post(web: Web, request: Request, ctx: Ctx) -> Response:
     ):
         await web.run(sessions.failed, db, ctx.person, address, now)
         raise NotAllowed("the current password is not right", code="account.wrong_password")
+    await web.run(sessions.succeeded, db, ctx.person)
     if new != again:
         raise UsageError("the two new passwords differ", code="account.mismatch")
     token = request.cookies.get(COOKIE, "")

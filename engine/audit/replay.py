@@ -162,6 +162,16 @@ def _assigned(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) 
     said.set("responsible_id", data.get("person", UNKNOWN), ev.seq)
 
 
+def _details_changed(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    """An edit of the project's details: each changed column as [old, new]."""
+    changes = data.get("changes")
+    if not isinstance(changes, dict):
+        return
+    for name, change in changes.items():
+        if name in _FIELDS and isinstance(change, list) and len(change) == 2:
+            said.set(name, change[1], ev.seq)
+
+
 def _held(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
     said.set("hold_since", ev.at, ev.seq)
     said.set("hold_reason", ev.comment, ev.seq)
@@ -230,6 +240,7 @@ _STEPS: dict[str, _Step] = {
     "forced": _moved,
     "acknowledged": _acknowledged,
     "assigned": _assigned,
+    "details_changed": _details_changed,
     "held": _held,
     "resumed": _resumed,
     "checked": _ticked,
