@@ -67,9 +67,9 @@ def engine_answer(eng: Engine, code: str, person: str) -> set[str]:
                 can.add("decide")
         ticked = stored.checked(conn, row.id)
         for item in stage.checklist:
-            if item not in ticked and works_on:
-                if _accepted(conn, ctx, lifecycle.check(item, NOW, True)) is None:
-                    can.add("checklist")
+            tickable = item not in ticked and works_on
+            if tickable and _accepted(conn, ctx, lifecycle.check(item, NOW, True)) is None:
+                can.add("checklist")
         return can
 
 
