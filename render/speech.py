@@ -55,6 +55,8 @@ class Speech:
         scheme = self.scheme
         if key == "unit" and isinstance(value, str):
             return self.unit(value)
+        if key == "fields" and isinstance(value, list):
+            return ", ".join(self.w.get(f"field_{f}") or str(f) for f in value)
         if scheme is None:
             return None
         if key == "stage" and isinstance(value, str) and value in scheme.stages:

@@ -215,5 +215,8 @@ def version_field(ctx: Ctx) -> int:
     one is refused, so no write ever skips the staleness check."""
     raw = ctx.field("version")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        raise UsageError("the form does not say which version of the project it was drawn from")
+        raise UsageError(
+            "the form does not say which version of the project it was drawn from",
+            code="web.no_version",
+        )
     return int(raw)

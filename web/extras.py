@@ -202,12 +202,12 @@ async def upload_post(web: Web, request: Request, ctx: Ctx) -> Response:
     kind = "org" if ctx.field("kind") == "org" else "scheme"
     upload = ctx.form.get("file") if ctx.form is not None else None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise UsageError("choose a file to upload")
+        raise UsageError("choose a file to upload", code="web.no_file")
     name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
         source = (await upload.read()).decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{name} is not UTF-8 text") from None
+        raise UsageError(f"{name} is not UTF-8 text", code="web.not_utf8", file=name) from None
     load = ctx.field("mode") == "load"
     try:
         loaded = await web.run(_validate_or_load, web, kind, source, name, load, ctx.person)

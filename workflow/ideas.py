@@ -143,11 +143,17 @@ def validate_fields(data: dict[str, Any]) -> IdeaFields:
     try:
         return IdeaFields.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems, fields = [], []
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "idea"
             problems.append(f"{where}: {err['msg'][:1].lower()}{err['msg'][1:]}")
-        raise UsageError("invalid idea: " + "; ".join(problems)) from None
+            fields.append(str(err["loc"][0]) if err["loc"] else "idea")
+        raise UsageError(
+            "invalid idea: " + "; ".join(problems),
+            code="idea.invalid",
+            fields=list(dict.fromkeys(fields)),
+            problems=problems,
+        ) from None
 
 
 def status_change_problem(old: IdeaStatus, new: IdeaStatus) -> str | None:

@@ -57,7 +57,13 @@ def validate_risk(data: dict[str, Any]) -> RiskFields:
             f"{'.'.join(str(p) for p in e['loc']) or 'risk'}: {e['msg'][:1].lower()}{e['msg'][1:]}"
             for e in exc.errors()
         ]
-        raise UsageError("invalid risk: " + "; ".join(problems)) from None
+        fields = [str(e["loc"][0]) if e["loc"] else "risk" for e in exc.errors()]
+        raise UsageError(
+            "invalid risk: " + "; ".join(problems),
+            code="risk.invalid",
+            fields=list(dict.fromkeys(fields)),
+            problems=problems,
+        ) from None
 
 
 def score(likelihood: int | None, impact: int | None) -> int | None:

@@ -1,6 +1,10 @@
 """Refusals of the ideas notebook: reading, adding, editing and promoting ideas."""
 
 ENTRIES: dict[str, tuple[str, str]] = {
+    "idea.invalid": (
+        "Idejas ierakstā nederīgi lauki: {fields}. Pārbaudiet tos un mēģiniet vēlreiz.",
+        "The idea has invalid fields: {problems}.",
+    ),
     "idea.bad_ref": (
         "“{ref}” nav idejas numurs (piemēram, 12).",
         "“{ref}” is not an idea number (e.g. 12).",

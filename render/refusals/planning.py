@@ -1,6 +1,10 @@
 """Refusals of the planning tools: the risk register and the cost-benefit analysis."""
 
 ENTRIES: dict[str, tuple[str, str]] = {
+    "risk.invalid": (
+        "Riska ierakstā nederīgi lauki: {fields}. Pārbaudiet tos un mēģiniet vēlreiz.",
+        "The risk has invalid fields: {problems}.",
+    ),
     "risk.owner_unknown": (
         "Organizācijā nav personas {owner}, ko norādīt kā riska īpašnieku.",
         "There is no person {owner} in the organisation to own the risk.",

@@ -157,6 +157,16 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Several schemes are loaded ({schemes}): choose the one the project follows.",
     ),
     "verb.unknown": ("Nav tādas darbības ar projektu: {verb}.", "There is no verb {verb}."),
+    "web.no_version": (
+        "Veidlapa nesaka, no kuras projekta versijas tā veidota; atveriet lapu no jauna.",
+        "The form does not say which version of the project it was drawn from; open the "
+        "page again.",
+    ),
+    "web.no_file": ("Izvēlieties augšupielādējamo failu.", "Choose a file to upload."),
+    "web.not_utf8": (
+        "Fails {file} nav UTF-8 teksts; saglabājiet to kā UTF-8 un mēģiniet vēlreiz.",
+        "{file} is not UTF-8 text; save it as UTF-8 and try again.",
+    ),
     "web.no_diagram": (
         "Shēmas attēlu nevar uzzīmēt (uz servera nav Graphviz).",
         "The scheme diagram cannot be drawn (Graphviz is missing on the server).",
