@@ -25,7 +25,7 @@ from storage import planning as stored
 from storage.database import Database
 from workflow import cba as maths
 from workflow import domains
-from workflow.errors import NotFound, UsageError
+from workflow.errors import NotAllowed, NotFound, UsageError
 from workflow.money import EUR, LVL, Money, cents
 from workflow.risks import RiskFields, level, score, validate_risk
 
@@ -124,13 +124,27 @@ def _risk_view(r: stored.RiskRecord) -> RiskView:
 
 
 def _check_owner(ctx: Context, risk: RiskFields) -> None:
-    if risk.owner is not None and risk.owner not in ctx.org.org.people:
+    """A risk's owner is a person who may see the project (their roles cover its unit)."""
+    if risk.owner is None:
+        return
+    if risk.owner not in ctx.org.org.people:
         raise NotFound(
             f"no person {risk.owner!r} in the organisation",
             code="risk.owner_unknown",
             owner=risk.owner,
             actor=ctx.actor,
             project=ctx.code,
+        )
+    scheme = ctx.scheme
+    if not ctx.org.acting_roles(risk.owner, ctx.row.unit_id, scheme.levels, scheme.version_id):
+        raise NotAllowed(
+            f"{risk.owner} cannot own a risk of {ctx.code}: none of their roles covers unit "
+            f"{ctx.row.unit_id}",
+            code="risk.owner_not_eligible",
+            owner=risk.owner,
+            actor=ctx.actor,
+            project=ctx.code,
+            unit=ctx.row.unit_id,
         )
 
 

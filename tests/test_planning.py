@@ -298,6 +298,16 @@ def test_a_risk_owner_must_be_a_person_of_the_organisation(
         add_risk(engine, code, title="R", owner="nobody", actor=JANIS, now=clock())
 
 
+def test_a_risk_owner_must_be_someone_who_sees_the_project(
+    engine: Engine, code: str, clock: Clock
+) -> None:
+    before = engine.project(code, actor=JANIS).version
+    with pytest.raises(NotAllowed) as refused:  # another parish's specialist
+        add_risk(engine, code, title="R", owner="zane.roze", actor=JANIS, now=clock())
+    assert refused.value.code == "risk.owner_not_eligible"
+    assert engine.project(code, actor=JANIS).version == before
+
+
 def test_a_stale_version_is_a_conflict(engine: Engine, code: str, clock: Clock) -> None:
     version = engine.project(code, actor=JANIS).version
 

@@ -5,6 +5,11 @@ ENTRIES: dict[str, tuple[str, str]] = {
         "Riska ierakstā nederīgi lauki: {fields}. Pārbaudiet tos un mēģiniet vēlreiz.",
         "The risk has invalid fields: {problems}.",
     ),
+    "risk.owner_not_eligible": (
+        "{owner} nevar būt projekta {project} riska atbildīgais: neviena no viņa lomām "
+        "neaptver struktūrvienību {unit}.",
+        "{owner} cannot own a risk of {project}: none of their roles covers unit {unit}.",
+    ),
     "risk.owner_unknown": (
         "Organizācijā nav personas {owner}, ko norādīt kā riska īpašnieku.",
         "There is no person {owner} in the organisation to own the risk.",
