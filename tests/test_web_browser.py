@@ -126,6 +126,10 @@ def test_a_project_travels_from_the_parish_to_central_staff_in_a_browser(
     for item in ("problem_statement", "estimated_cost"):
         _form_button(liga, "item", item).click()
         liga.wait_for_load_state()
+        # Back at the checklist, with the keyboard's focus there, and told what was ticked.
+        assert liga.url.endswith("#h-check")
+        assert liga.evaluate("document.activeElement.id") == "h-check"
+        assert "Atzīmēts: " in liga.locator("p.flash").inner_text()
     _shot(liga, "02-project-checklist-ticked")
     _form_button(liga, "action", "submit_idea").click()
     liga.wait_for_load_state()
