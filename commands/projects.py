@@ -108,6 +108,13 @@ def project_new(
 @click.option("--mine", is_flag=True, help="Only what waits for me.")
 @click.option("--assignee", default=None, help="Only projects this person is responsible for.")
 @click.option("--overdue", is_flag=True, help="Only projects past their deadline.")
+@click.option("--search", default=None, help="Code or title contains (case, diacritics ignored).")
+@click.option(
+    "--sort",
+    type=click.Choice(["code", "deadline", "stage", "unit", "urgency"]),
+    default=None,
+    help="Order (default: code; urgency with --mine).",
+)
 @json_option
 @pass_settings
 def project_list(
@@ -117,6 +124,8 @@ def project_list(
     mine: bool,
     assignee: str | None,
     overdue: bool,
+    search: str | None,
+    sort: str | None,
     as_json: bool,
 ) -> None:
     """Projects I may see."""
@@ -129,6 +138,8 @@ def project_list(
         assignee=assignee,
         mine=mine,
         overdue_at=at if overdue else None,
+        search=search,
+        sort=sort or ("urgency" if mine else "code"),
         lang=s.lang,
         now=at,
     )

@@ -158,3 +158,20 @@ def test_on_hold_only_resuming_and_comments_are_possible(sqlite_engine: Engine) 
     eng.comment(code, "Zvanīju uz CFLA", actor=who, now=NOW)
     eng.resume(code, actor=who, now=NOW)
     assert "check" in eng.controls(code, actor=who, now=NOW)
+
+
+def test_search_ignores_case_and_diacritics_and_sorting_orders(demo: tuple[Engine, Path]) -> None:
+    eng, _ = demo
+    found = eng.list_projects(actor=COORDINATOR, search="IKSKILES gajeju", now=NOW)
+    assert [p.title for p in found] == ["Ikšķiles gājēju ietve gar Rīgas ielu"]
+    assert eng.list_projects(actor=COORDINATOR, search="OGR-2026-000", now=NOW)
+    by_deadline = eng.list_projects(actor=COORDINATOR, sort="deadline", now=NOW)
+    dues = [p.due_at for p in by_deadline if p.due_at is not None]
+    assert dues == sorted(dues) and by_deadline[: len(dues)] == [
+        p for p in by_deadline if p.due_at is not None
+    ]
+    by_unit = [p.unit_name for p in eng.list_projects(actor=COORDINATOR, sort="unit", now=NOW)]
+    assert by_unit == sorted(by_unit, key=str.casefold)
+    with pytest.raises(ShemaError) as refused:
+        eng.list_projects(actor=COORDINATOR, sort="colour")
+    assert refused.value.code == "list.unknown_sort"
