@@ -114,3 +114,19 @@ class EnvironmentProblem(ShemaError):
     default_code = "environment"
 
     exit_code = 3
+
+
+def invalid_fields(what: str, errors: list[Any], code: str) -> UsageError:
+    """A refusal of `what` (a risk, an idea) for pydantic's `errors()`: the English message
+    names every problem; `fields` lists the fields concerned, for an edge to name."""
+    problems, fields = [], []
+    for e in errors:
+        where = ".".join(str(p) for p in e["loc"]) or what
+        problems.append(f"{where}: {e['msg'][:1].lower()}{e['msg'][1:]}")
+        fields.append(str(e["loc"][0]) if e["loc"] else what)
+    return UsageError(
+        f"invalid {what}: " + "; ".join(problems),
+        code=code,
+        fields=list(dict.fromkeys(fields)),
+        problems=problems,
+    )

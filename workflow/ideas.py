@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflow import limits
-from workflow.errors import UsageError
+from workflow.errors import invalid_fields
 from workflow.org import PersonId
 from workflow.scheme import Identifier
 
@@ -143,17 +143,7 @@ def validate_fields(data: dict[str, Any]) -> IdeaFields:
     try:
         return IdeaFields.model_validate(data)
     except ValidationError as exc:
-        problems, fields = [], []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "idea"
-            problems.append(f"{where}: {err['msg'][:1].lower()}{err['msg'][1:]}")
-            fields.append(str(err["loc"][0]) if err["loc"] else "idea")
-        raise UsageError(
-            "invalid idea: " + "; ".join(problems),
-            code="idea.invalid",
-            fields=list(dict.fromkeys(fields)),
-            problems=problems,
-        ) from None
+        raise invalid_fields("idea", list(exc.errors()), "idea.invalid") from None
 
 
 def status_change_problem(old: IdeaStatus, new: IdeaStatus) -> str | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflow import limits
-from workflow.errors import UsageError
+from workflow.errors import invalid_fields
 from workflow.org import PersonId
 
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -53,17 +53,7 @@ def validate_risk(data: dict[str, Any]) -> RiskFields:
     try:
         return RiskFields.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'risk'}: {e['msg'][:1].lower()}{e['msg'][1:]}"
-            for e in exc.errors()
-        ]
-        fields = [str(e["loc"][0]) if e["loc"] else "risk" for e in exc.errors()]
-        raise UsageError(
-            "invalid risk: " + "; ".join(problems),
-            code="risk.invalid",
-            fields=list(dict.fromkeys(fields)),
-            problems=problems,
-        ) from None
+        raise invalid_fields("risk", list(exc.errors()), "risk.invalid") from None
 
 
 def score(likelihood: int | None, impact: int | None) -> int | None:
