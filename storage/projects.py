@@ -27,6 +27,7 @@ from storage.tables import (
     outbox,
     projects,
 )
+from workflow.labels import folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,9 @@ def next_code_number(conn: Connection, prefix: str, year: int) -> int:
 
 
 def insert(conn: Connection, values: dict[str, Any]) -> int:
-    """A new project row (JSON columns given as text); returns its id."""
+    """A new project row (JSON columns given as text); returns its id. Its search text
+    is written from its code and title."""
+    values = {**values, "search_text": folded(f"{values['code']} {values['title']}")}
     return int(conn.execute(projects.insert().returning(projects.c.id), values).scalar_one())
 
 
@@ -252,6 +255,9 @@ def compare_and_set(
     """Update the project only if it is still at `old_version`; False when it moved on
     (nothing is written then)."""
     params = {**values, "pid": project_id, "old_version": old_version}
+    if "title" in values:  # the search text follows the title
+        code = conn.execute(select(projects.c.code).where(projects.c.id == project_id)).scalar()
+        params["search_text"] = folded(f"{code} {values['title']}")
     return bool(conn.execute(_CAS, params).rowcount == 1)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from storage.types import UTCDateTime
@@ -124,6 +125,8 @@ projects = Table(
     Column("head_hash", HASH, nullable=False),
     # The idea the project was promoted from (one project per idea).
     Column("idea_id", Integer, ForeignKey("ideas.id"), nullable=True, unique=True),
+    # Code and title folded (workflow.labels.folded) for search; written with the title.
+    Column("search_text", Text, nullable=False, server_default=text("''")),
 )
 
 checklist = Table(

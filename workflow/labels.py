@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict
 
 LANGUAGES = ("lv", "en")
@@ -28,3 +30,9 @@ def text(label: Label | None, lang: str = "lv", default: str = "") -> str:
     if lang == "en":
         return label.en or label.lv
     return label.lv or label.en or default
+
+
+def folded(value: str) -> str:
+    """`value` for matching: lower case, without diacritics ("Ķegums" → "kegums")."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
