@@ -7,16 +7,12 @@ pages (768 px wide) go to tests/artifacts/."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
+from browsers import CHROMIUM, CHROMIUM_HINT, chromium, require, serve, shot
 from conftest import COORDINATOR, shipped_text
 
 from engine import accounts
@@ -26,37 +22,19 @@ from storage.database import Database
 from storage.migrate import upgrade
 from web.app import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 PASSWORD = "parole-browserim"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 TITLE = "Krapes bibliotēkas logu nomaiņa"
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-    reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+require((CHROMIUM, CHROMIUM_HINT))
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """The app over a fresh SQLite database, served by uvicorn in a thread."""
+    """The app over a fresh SQLite database, served by uvicorn in a thread (see
+    `browsers.serve`)."""
     url = f"sqlite:///{tmp_path / 'browser.db'}"
     db = Database(url)
     upgrade(db)
@@ -67,32 +45,15 @@ def server(tmp_path: Path) -> Iterator[str]:
     people = ["liga.ozolina", "janis.ozols"]
     accounts.store_hash(engine, people, accounts.hash_password(PASSWORD))
     db.dispose()
-    port = _free_port()
-    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:  # poll uvicorn's own flag
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(url)) as base:
+        yield base
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / ".gitignore").write_text("*\n")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def browser() -> Iterator[Browser]:
+    """A headless Chromium for one test."""
+    with chromium() as launched:
+        yield launched
 
 
 def _sign_in(browser: Any, base: str, person: str) -> Any:
@@ -116,7 +77,7 @@ def test_a_project_travels_from_the_parish_to_central_staff_in_a_browser(
     server: str, browser: Any
 ) -> None:
     liga = _sign_in(browser, server, "liga.ozolina")
-    _shot(liga, "01-mani-darbi-liga")
+    shot(liga, "01-mani-darbi-liga")
     liga.goto(f"{server}/projects")
     liga.get_by_label("Nosaukums").fill(TITLE)
     liga.get_by_label("Struktūrvienība").last.select_option("krapes_pagasts")
@@ -130,15 +91,15 @@ def test_a_project_travels_from_the_parish_to_central_staff_in_a_browser(
         assert liga.url.endswith("#h-check")
         assert liga.evaluate("document.activeElement.id") == "h-check"
         assert "Atzīmēts: " in liga.locator("p.flash").inner_text()
-    _shot(liga, "02-project-checklist-ticked")
+    shot(liga, "02-project-checklist-ticked")
     _form_button(liga, "action", "submit_idea").click()
     liga.wait_for_load_state()
     assert "Nodošana gaida apstiprinājumu" in liga.content()
-    _shot(liga, "03-idea-submitted")
+    shot(liga, "03-idea-submitted")
 
     janis = _sign_in(browser, server, "janis.ozols")
     assert code in janis.content()
-    _shot(janis, "04-mani-darbi-janis")
+    shot(janis, "04-mani-darbi-janis")
     janis.get_by_role("link", name=code).click()
     janis.get_by_role("button", name="Pieņemt nodošanu").click()
     janis.wait_for_load_state()
@@ -147,11 +108,11 @@ def test_a_project_travels_from_the_parish_to_central_staff_in_a_browser(
         janis.wait_for_load_state()
     _form_button(janis, "action", "propose_for_plan").click()
     janis.wait_for_load_state()
-    _shot(janis, "05-proposed-for-plan")
+    shot(janis, "05-proposed-for-plan")
 
     for page in (janis, liga):
         page.reload()
         history = page.locator("ol.timeline").inner_text()
         assert "Līga Ozoliņa" in history and "Jānis Ozols" in history
         assert "nodošana pieņemta" in history and "Virzīt iekļaušanai" in history
-    _shot(liga, "06-history-seen-by-liga")
+    shot(liga, "06-history-seen-by-liga")

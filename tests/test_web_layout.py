@@ -10,18 +10,14 @@ The base template's count badge and the layout catalogue are checked without a b
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import uvicorn
+from browsers import CHROMIUM, CHROMIUM_HINT, chromium, require, serve, shot
 from conftest import COORDINATOR, shipped_text
 
 from engine import accounts
@@ -33,17 +29,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 from web.app import create_app, templates
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "parole-izkartojumam"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 NOW = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)  # the app's clock stands still here
 WIDTHS = (390, 768, 1366)
 LIGA = "liga.ozolina"
@@ -68,13 +54,7 @@ stages:
   idea: {title: {lv: Ideja}, next: [nowhere_at_all_with_a_long_stage_name_that_goes_on]}
 """
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-    reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+require((CHROMIUM, CHROMIUM_HINT))
 
 
 @dataclass
@@ -138,35 +118,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     that already listens, so the first request simply waits for the server to accept."""
     url = f"sqlite:///{tmp_path_factory.mktemp('layout') / 'layout.db'}"
     code = _prepare(url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(url, clock=lambda: NOW), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{port}", code)
-    server.should_exit = True
-    thread.join()
-    sock.close()
+    with serve(create_app(url, clock=lambda: NOW)) as base:
+        yield Site(base, code)
 
 
 @pytest.fixture(scope="module")
 def browser(site: Site) -> Iterator[Site]:
     """One Chromium for the module; `site` with it attached (closed before the server)."""
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        site.browser = chromium
+    with chromium() as launched:
+        site.browser = launched
         yield site
-        chromium.close()
-        site.pages.clear()
-
-
-def _shot(page: Any, name: str, width: int) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / ".gitignore").write_text("*\n")
-    page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{width}.png"), full_page=True)
+    site.pages.clear()
 
 
 # What the page's own layout reports; run in the browser.
@@ -211,7 +173,7 @@ def test_no_page_scrolls_sideways_and_tables_are_labelled(
 ) -> None:
     page = _open(browser, name, width)
     seen = page.evaluate(LAYOUT)
-    _shot(page, name, width)
+    shot(page, f"layout-{name}-{width}")
     assert seen["scroll"] <= seen["inner"], f"{name} at {width} px scrolls sideways: {seen}"
     assert seen["emptyHeaders"] == 0
     assert seen["unlabelled"] == [], "a stacked table's cell lacks its column's data-label"
@@ -290,7 +252,7 @@ def test_a_file_with_problems_shows_its_text_in_a_region_reached_by_keyboard(
     source = page.locator("pre.source")
     assert source.get_attribute("tabindex") == "0" and source.get_attribute("role") == "region"
     seen = page.evaluate(LAYOUT)
-    _shot(page, "coordinator-problems", 390)
+    shot(page, "layout-coordinator-problems-390")
     assert seen["scroll"] <= seen["inner"] and seen["scrollers"] == []
 
 
