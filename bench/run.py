@@ -3,9 +3,15 @@
     python bench/run.py            # all sections
     python bench/run.py advance sweep cli bulk postgres   # some of them
 
+Every comparison is interleaved and repeated (A B A B …, bench/measure.py): a figure is
+the median of the rounds and a ratio is the median of the per-round ratios, with their
+min–max. A child's peak memory is its own, from /usr/bin/time (see bench/measure.py for
+why ru_maxrss, even the child's RUSAGE_SELF, is not).
+
 Sizes come from the environment (defaults in brackets): SHEMA_BENCH_ADVANCES [3000],
 SHEMA_BENCH_SWEEP_PROJECTS [100000], SHEMA_BENCH_BULK [10000], SHEMA_BENCH_CLI_RUNS [15],
-SHEMA_BENCH_PG [postgresql+psycopg://postgres@127.0.0.1:5432/postgres].
+SHEMA_BENCH_ROUNDS [5],
+SHEMA_BENCH_BULK_ROUNDS [3], SHEMA_BENCH_PG [postgresql+psycopg://postgres@127.0.0.1:5432/postgres].
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, pool  # noqa: E402
 
+from bench import measure  # noqa: E402
 from engine.history import GENESIS, event_hash  # noqa: E402
 from engine.loading import load_org, load_scheme  # noqa: E402
 from engine.service import Engine  # noqa: E402
@@ -40,6 +47,8 @@ ADVANCES = int(os.environ.get("SHEMA_BENCH_ADVANCES", "3000"))
 SWEEP_PROJECTS = int(os.environ.get("SHEMA_BENCH_SWEEP_PROJECTS", "100000"))
 BULK = int(os.environ.get("SHEMA_BENCH_BULK", "10000"))
 CLI_RUNS = int(os.environ.get("SHEMA_BENCH_CLI_RUNS", "15"))
+ROUNDS = int(os.environ.get("SHEMA_BENCH_ROUNDS", "5"))  # interleaved rounds per comparison
+BULK_ROUNDS = int(os.environ.get("SHEMA_BENCH_BULK_ROUNDS", "3"))
 PG = os.environ.get("SHEMA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PROJECTS = 20  # the advance loops cycle over this many projects
 
@@ -180,12 +189,10 @@ def sqlite_stamp(value: dt.datetime) -> str:
 
 
 def section_advance(tmp: Path) -> None:
-    print("\n1. Advance throughput, SQLite (WAL, synchronous=NORMAL)")
+    print(f"\n1. Advance throughput, SQLite (WAL, synchronous=NORMAL), {ROUNDS} rounds")
     url = f"sqlite:///{tmp / 'advance.db'}"
     engine, codes = setup_engine(url)
     engine_advances(engine, codes, 10 * PROJECTS)  # warm caches (ends where it began)
-    shema = engine_advances(engine, codes, ADVANCES)
-    engine.db.dispose()
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(tmp / "advance.db", isolation_level=None)
@@ -194,18 +201,37 @@ def section_advance(tmp: Path) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
-    fair = raw_advances(connect, "?", "BEGIN IMMEDIATE", ADVANCES, sqlite_stamp)
     from bench.naive import steps_per_second
 
-    naive = steps_per_second(tmp / "naive.db", ADVANCES, PROJECTS)
-    report("advance", "raw sqlite3, same statements (fair limit)", f"{fair:,.0f}/s", "1.00")
-    report("advance", "Shēma Engine.advance", f"{shema:,.0f}/s", f"{shema / fair:.2f} × fair limit")
-    report(
-        "advance",
-        "transitions + ORM, UPDATE + INSERT only (naive)",
-        f"{naive:,.0f}/s",
-        f"Shēma = {shema / naive:.2f} × naive",
+    runs = iter(range(10**6))
+    got = measure.interleave(
+        {
+            "fair": lambda: per(
+                raw_advances(connect, "?", "BEGIN IMMEDIATE", ADVANCES, sqlite_stamp)
+            ),
+            "shema": lambda: per(engine_advances(engine, codes, ADVANCES)),
+            "naive": lambda: per(
+                steps_per_second(tmp / f"naive{next(runs)}.db", ADVANCES, PROJECTS)
+            ),
+        },
+        ROUNDS,
     )
+    engine.db.dispose()
+    report("advance", "raw sqlite3, same statements (fair limit)", rate(got, "fair"), "1.00")
+    report("advance", "Shēma Engine.advance", rate(got, "shema"),
+           f"{got.ratio_text('fair', 'shema')} fair limit")  # fmt: skip
+    report("advance", "transitions + ORM, UPDATE + INSERT only (naive)", rate(got, "naive"),
+           f"Shēma = {got.ratio_text('naive', 'shema')} naive")  # fmt: skip
+
+
+def per(rate_per_second: float) -> measure.Sample:
+    """A throughput as the time ADVANCES of them take (so ratios of times are ratios of
+    rates, inverted)."""
+    return measure.Sample(ADVANCES / rate_per_second)
+
+
+def rate(got: measure.Summary, name: str) -> str:
+    return f"{ADVANCES / got.median(name):,.0f}/s"
 
 
 def section_postgres() -> None:
@@ -222,8 +248,6 @@ def section_postgres() -> None:
     try:
         engine, codes = setup_engine(url)
         engine_advances(engine, codes, 10 * PROJECTS)
-        shema = engine_advances(engine, codes, ADVANCES)
-        engine.db.dispose()
         import psycopg
 
         def connect() -> Any:
@@ -231,14 +255,17 @@ def section_postgres() -> None:
                 url.replace("postgresql+psycopg", "postgresql"), prepare_threshold=0
             )
 
-        fair = raw_advances(connect, "%s", None, ADVANCES, lambda v: v)
-        report("postgres", "raw psycopg, same statements (fair limit)", f"{fair:,.0f}/s", "1.00")
-        report(
-            "postgres",
-            "Shēma Engine.advance",
-            f"{shema:,.0f}/s",
-            f"{shema / fair:.2f} × fair limit",
+        got = measure.interleave(
+            {
+                "fair": lambda: per(raw_advances(connect, "%s", None, ADVANCES, lambda v: v)),
+                "shema": lambda: per(engine_advances(engine, codes, ADVANCES)),
+            },
+            ROUNDS,
         )
+        engine.db.dispose()
+        report("postgres", "raw psycopg, same statements (fair limit)", rate(got, "fair"), "1.00")
+        report("postgres", "Shēma Engine.advance", rate(got, "shema"),
+               f"{got.ratio_text('fair', 'shema')} fair limit")  # fmt: skip
     finally:
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -246,11 +273,10 @@ def section_postgres() -> None:
 
 
 def child(code: str) -> dict[str, Any]:
-    """Run `code` in a fresh interpreter; it prints JSON; add its peak memory (MB)."""
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run `code` in a fresh interpreter; it prints JSON; add its own peak memory (MB,
+    under /usr/bin/time: see bench/measure.py) as "rss"."""
+    done = measure.run([sys.executable, "-c", code], cwd=ROOT)
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "rss": done.peak_mb}
 
 
 SWEEP_SETUP = r"""
@@ -324,19 +350,14 @@ def section_sweep(tmp: Path) -> None:
         "WHERE timers.fired_at IS NULL AND timers.fire_at <= ? AND deadlines.closed_at IS NULL "
         "AND deadlines.paused_at IS NULL ORDER BY timers.fire_at, timers.id"
     )
-    conn = sqlite3.connect(path)
-    start = time.perf_counter()
-    due = conn.execute(query, (sqlite_stamp(now),)).fetchall()
-    raw = time.perf_counter() - start
-    conn.close()
     code = f"""
-import datetime as dt, json, resource, sys, time
+import datetime as dt, json, sys, time
 sys.path.insert(0, ".")
 from engine.service import Engine
 from engine.notify.sweep import sweep
 from storage.deadlines import claim_due_timers
 from storage.database import Database
-db = Database("sqlite:///{path}")
+db = Database("sqlite:///{tmp / "sweeping.db"}")
 engine = Engine(db)
 now = dt.datetime.fromisoformat("{now.isoformat()}")
 with db.read() as conn:
@@ -345,55 +366,88 @@ with db.read() as conn:
     claim = time.perf_counter() - t
 t = time.perf_counter(); report = sweep(engine, now); full = time.perf_counter() - t
 print(json.dumps({{"claim": claim, "found": len(found), "full": full, "fired": report.fired,
-                  "messages": report.messages,
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "messages": report.messages}}))
 """
-    got = child(code)
-    report("sweep", f"raw indexed query: {len(due):,} due timers", f"{raw * 1000:,.1f} ms", "1.00")
+    found: list[Any] = []
+
+    def raw() -> measure.Sample:
+        conn = sqlite3.connect(path)
+        start = time.perf_counter()
+        found[:] = conn.execute(query, (sqlite_stamp(now),)).fetchall()
+        took = time.perf_counter() - start
+        conn.close()
+        return measure.Sample(took)
+
+    def fresh(name: str) -> None:  # the sweep fires what it finds: sweep a copy each time
+        if name == "sweep":
+            shutil.copyfile(path, tmp / "sweeping.db")
+
+    got = measure.interleave(
+        {"raw": raw, "sweep": lambda: measure.run([sys.executable, "-c", code], cwd=ROOT)},
+        ROUNDS,
+        prepare=fresh,
+    )
+    out = [json.loads(r.stdout.strip().splitlines()[-1]) for r in got.samples["sweep"]]
+    parts = measure.Summary(
+        {
+            "raw": got.samples["raw"],
+            "claim": [measure.Sample(o["claim"]) for o in out],
+            "full": [measure.Sample(o["full"]) for o in out],
+        }
+    )
+    last = out[-1]
+    report(
+        "sweep",
+        f"raw indexed query: {len(found):,} due timers",
+        measure.ms(parts.median("raw")),
+        "1.00",
+    )
     report(
         "sweep",
         "Shēma claim query (the same rows through Core)",
-        f"{got['claim'] * 1000:,.1f} ms",
-        f"{got['claim'] / raw:.2f} × query",
+        measure.ms(parts.median("claim")),
+        f"{parts.ratio_text('claim', 'raw')} query",
     )
     report(
         "sweep",
-        f"Shēma full sweep: {got['fired']:,} fired, {got['messages']:,} messages",
-        f"{got['full'] * 1000:,.0f} ms",
-        f"{got['full'] / raw:.1f} × query",
+        f"Shēma full sweep: {last['fired']:,} fired, {last['messages']:,} messages",
+        measure.ms(parts.median("full")),
+        f"{parts.ratio_text('full', 'raw')} query",
     )
-    report("sweep", "peak memory of the sweeping process", f"{got['rss']:.0f} MB", "")
+    peak = measure.mb(got.peak("sweep"))
+    report("sweep", "peak memory of the sweeping process (its own)", peak, "")
 
 
 def section_cli(tmp: Path) -> None:
-    print("\n4. CLI latency of a read command (SQLite)")
+    print(f"\n4. CLI latency of a read command (SQLite), {CLI_RUNS} rounds")
     url = f"sqlite:///{tmp / 'cli.db'}"
     engine, codes = setup_engine(url)
     engine.db.dispose()
     shema = str(Path(sys.executable).with_name("shema"))
-
-    def best(cmd: list[str]) -> float:
-        times = []
-        for _ in range(CLI_RUNS):
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True, cwd=tmp)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
-
-    floor = best([sys.executable, "-c", "import sqlalchemy.orm"])
-    show = best([shema, "--db", url, "--as", "w", "project", "show", codes[0]])
-    report("cli", "python -c 'import sqlalchemy.orm' (floor)", f"{floor * 1000:,.0f} ms", "1.00")
-    report(
-        "cli", "shema project show CODE", f"{show * 1000:,.0f} ms", f"{show / floor:.2f} × floor"
+    floor = [sys.executable, "-c", "import sqlalchemy.orm"]
+    show = [shema, "--db", url, "--as", "w", "project", "show", codes[0]]
+    got = measure.interleave(
+        {"floor": lambda: measure.run(floor, cwd=tmp), "show": lambda: measure.run(show, cwd=tmp)},
+        CLI_RUNS,
     )
+    report(
+        "cli", "python -c 'import sqlalchemy.orm' (floor)", measure.ms(got.median("floor")), "1.00"
+    )
+    report("cli", "shema project show CODE", measure.ms(got.median("show")),
+           f"{got.ratio_text('show', 'floor')} floor")  # fmt: skip
 
 
 def section_bulk(tmp: Path) -> None:
-    print(f"\n5. Bulk: {BULK:,} projects created and walked through 5 stages (SQLite)")
+    print(
+        f"\n5. Bulk: {BULK:,} projects created and walked through 5 stages (SQLite), "
+        f"{BULK_ROUNDS} rounds"
+    )
     path = tmp / "bulk.db"
     code = f"""
-import datetime as dt, json, resource, sys, time
+import datetime as dt, json, pathlib, sys, time
 sys.path.insert(0, ".")
+for suffix in ("", "-wal", "-shm"):  # every round starts from an empty database
+    pathlib.Path("{path}" + suffix).unlink(missing_ok=True)
 from bench.run import setup_engine, T0
 engine, _ = setup_engine("sqlite:///{path}")
 t = time.perf_counter()
@@ -405,15 +459,23 @@ for step, action in enumerate(["send", "back", "send", "back", "finish"]):
     for i, code in enumerate(codes):
         engine.advance(code, action, actor="w", now=T0 + dt.timedelta(minutes=step, microseconds=i))
 walked = time.perf_counter() - t
-print(json.dumps({{"created": created, "walked": walked,
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"created": created, "walked": walked}}))
 """
-    got = child(code)
-    floor = child(
-        "import json, resource; import sqlalchemy.orm, transitions, pydantic; "
-        "print(json.dumps({'rss': resource.getrusage(resource.RUSAGE_SELF)"
-        ".ru_maxrss / 1024}))"
+    imports = "import sqlalchemy.orm, transitions, pydantic"
+    runs = measure.interleave(
+        {
+            "bulk": lambda: measure.run([sys.executable, "-c", code], cwd=ROOT),
+            "floor": lambda: measure.run([sys.executable, "-c", imports], cwd=ROOT),
+        },
+        BULK_ROUNDS,
     )
+    each = [json.loads(r.stdout.strip().splitlines()[-1]) for r in runs.samples["bulk"]]
+    got = {
+        "created": statistics.median(e["created"] for e in each),
+        "walked": statistics.median(e["walked"] for e in each),
+        "rss": runs.peak("bulk") or 0.0,
+    }
+    floor = {"rss": runs.peak("floor") or 1.0}
     report("bulk", f"create {BULK:,} projects", f"{BULK / got['created']:,.0f}/s", "")
     report(
         "bulk", f"{5 * BULK:,} advances (5 per project)", f"{5 * BULK / got['walked']:,.0f}/s", ""
