@@ -79,16 +79,24 @@ def audit() -> None:
     "whose history is now shorter or different; a digest alone passes only an unchanged "
     "database. Both together: the file must have that digest.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-hash and replay every project's whole history (an old event changed in place "
+    "is found only so), not only what was appended since the last verify; then record the "
+    "heads found whole anew.",
+)
 @json_option
 @pass_settings
-def audit_verify(s: Settings, anchors: tuple[str, ...], as_json: bool) -> None:
-    """Recompute every project's hash chain and replay it against the project's rows,
-    checklist, risks and cost-benefit data; check role assignments against the
-    organisation; exit 1 naming every problem."""
+def audit_verify(s: Settings, anchors: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Recompute the hash chain of what each project appended since the last verify and
+    replay its history against the project's rows, checklist, risks and cost-benefit
+    data (with --full: every project's whole chain); check role assignments against the
+    organisation; record the heads found whole; exit 1 naming every problem."""
     from engine.audit import verify
 
     anchor = _anchor(anchors)
-    report = verify(s.engine().db, anchor=anchor)
+    report = verify(s.engine().db, anchor=anchor, full=full, now=now())
     if as_json:
         echo_json(report.to_json())
     for b in report.broken:
@@ -103,6 +111,7 @@ def audit_verify(s: Settings, anchors: tuple[str, ...], as_json: bool) -> None:
             f"{report.projects} projects, {report.events} events: "
             f"{'ok' if report.ok else f'{len(report.broken)} broken'}"
         )
+        line += _checked(report)
         if report.anchor is not None:
             taken = report.anchor["taken_at"] or "digest only"
             line += f"; anchor {report.anchor['digest'][:12]}… ({taken})"
@@ -114,6 +123,17 @@ def audit_verify(s: Settings, anchors: tuple[str, ...], as_json: bool) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+def _checked(report: Any) -> str:
+    """What the run checked: `; full` or `; incremental: … checked, … unchanged`."""
+    if report.mode == "full":
+        return "; full"
+    c, k = report.checked, report.skipped
+    return (
+        f"; incremental: {c['projects']} projects and {c['events']} events checked, "
+        f"{k['projects']} projects ({k['events']} events) unchanged since verified"
+    )
 
 
 def _is_file(value: str) -> bool:

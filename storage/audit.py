@@ -1,10 +1,12 @@
 """What `audit verify` and `audit anchor` read: every project's row, hash-chained history,
 checklist ticks, risks and cost-benefit analysis, the stored organisation and scheme
-versions, the role assignments and the people's `active` flags.
+versions, the role assignments and the people's `active` flags; and the verified heads
+(`audit_heads`, `audit_runs`) that let it check only what was appended since its last run,
+which `write_heads` alone writes.
 
 Every read runs in the caller's transaction, which should be a `snapshot` so that all
-of them see the database at one moment; none writes. The `stream_*` functions execute
-their statement when called and hand out its rows lazily, fetched in batches (of
+of them see the database at one moment; none but `write_heads` writes. The `stream_*`
+functions execute their statement when called and hand out its rows lazily, fetched in batches (of
 `STREAM_BATCH`, or `VERSION_BATCH` for the large compiled versions) in the order each
 names, so an audit of any size holds about one batch per table in memory; several
 streams may be open on one connection at once. Rows come back as the typed records
@@ -22,7 +24,7 @@ from decimal import Decimal
 from itertools import starmap
 from typing import Any
 
-from sqlalchemy import Connection, Result, Select, select
+from sqlalchemy import Connection, Result, Select, delete, insert, select
 
 from storage import tables as t
 from storage.database import Database
@@ -404,3 +406,112 @@ def scheme_hashes(conn: Connection) -> list[SchemeHash]:
     s = t.scheme_versions.c
     stmt = select(s.id, s.name, s.version, s.content_hash).order_by(s.id)
     return list(starmap(SchemeHash, conn.execute(stmt)))
+
+
+# -- verified heads -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedHead:
+    """The last event of a project a verify run found whole, and a digest of the
+    project's rows as they were then (`state`)."""
+
+    project_id: int
+    seq: int
+    hash: str
+    state: str
+    verified_at: dt.datetime
+
+
+def stream_verified_heads(conn: Connection) -> Iterator[VerifiedHead]:
+    """Every verified head, by project id (a project that is gone keeps its head)."""
+    a = t.audit_heads.c
+    stmt = select(a.project_id, a.seq, a.hash, a.state, a.verified_at).order_by(a.project_id)
+    return starmap(VerifiedHead, _stream(conn, stmt))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """A verify run that wrote `audit_heads`: the digest over the heads it left, chained
+    to the previous run's digest."""
+
+    id: int
+    verified_at: dt.datetime
+    mode: str
+    heads: int
+    heads_digest: str
+    prev_digest: str
+    digest: str
+
+
+def stream_runs(conn: Connection) -> Iterator[AuditRun]:
+    """Every verify run that wrote heads, in id order (the order they ran)."""
+    r = t.audit_runs.c
+    cols = (r.id, r.verified_at, r.mode, r.heads, r.heads_digest, r.prev_digest, r.digest)
+    return starmap(AuditRun, _stream(conn, select(*cols).order_by(r.id)))
+
+
+def latest_run(conn: Connection) -> AuditRun | None:
+    """The last verify run that wrote heads, or None."""
+    r = t.audit_runs.c
+    cols = (r.id, r.verified_at, r.mode, r.heads, r.heads_digest, r.prev_digest, r.digest)
+    row = conn.execute(select(*cols).order_by(r.id.desc()).limit(1)).first()
+    return None if row is None else AuditRun(*row)
+
+
+def stream_moved_history(conn: Connection) -> Iterator[ChainEvent]:
+    """The history of each project whose row's head is not its verified head (or that
+    has none), by project id and then sequence number."""
+    h, p, a = t.history.c, t.projects.c, t.audit_heads.c
+    moved = (
+        select(p.id)
+        .select_from(t.projects.outerjoin(t.audit_heads, a.project_id == p.id))
+        .where(a.project_id.is_(None) | (a.seq != p.head_seq) | (a.hash != p.head_hash))
+    )
+    stmt = select(*(h[name] for name in CHAIN_COLUMNS)).where(h.project_id.in_(moved))
+    return starmap(ChainEvent, _stream(conn, stmt.order_by(h.project_id, h.seq)))
+
+
+def project_history(conn: Connection, project_id: int) -> list[ChainEvent]:
+    """One project's history in sequence order (empty when it has none)."""
+    h = t.history.c
+    stmt = select(*(h[name] for name in CHAIN_COLUMNS)).where(h.project_id == project_id)
+    return list(starmap(ChainEvent, conn.execute(stmt.order_by(h.seq))))
+
+
+_CHUNK = 500  # ids per DELETE … IN (…)
+
+
+def write_heads(
+    conn: Connection,
+    heads: list[VerifiedHead],
+    drop: list[int],
+    run: AuditRun,
+    after: int | None,
+    *,
+    replace: bool = False,
+) -> bool:
+    """Replace the verified heads of `heads`' projects (with `replace`: every head, so
+    only `heads` are left), delete those of `drop`, and append `run`, in the caller's
+    writing transaction, if the last run is still `after` (its id; None: no run yet);
+    False, writing nothing, if another run came between. Holds the write lock on
+    `audit_runs` (SQLite's `BEGIN IMMEDIATE` already does) until commit."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE audit_runs IN EXCLUSIVE MODE")
+    last = latest_run(conn)
+    if (None if last is None else last.id) != after:
+        return False
+    a = t.audit_heads.c
+    ids = [h.project_id for h in heads] + drop
+    if replace:
+        conn.execute(delete(t.audit_heads))
+        ids = []
+    for i in range(0, len(ids), _CHUNK):
+        conn.execute(delete(t.audit_heads).where(a.project_id.in_(ids[i : i + _CHUNK])))
+    if heads:
+        fields = ("project_id", "seq", "hash", "state", "verified_at")
+        rows = [{f: getattr(h, f) for f in fields} for h in heads]
+        conn.execute(insert(t.audit_heads), rows)
+    run_fields = ("id", "verified_at", "mode", "heads", "heads_digest", "prev_digest", "digest")
+    conn.execute(insert(t.audit_runs).values({f: getattr(run, f) for f in run_fields}))
+    return True

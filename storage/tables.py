@@ -324,3 +324,29 @@ sign_in_failures = Table(
     Index(None, "person", "at"),
     Index(None, "address", "at"),
 )
+
+# -- the audit ------------------------------------------------------------------------
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    # No foreign key: a head outlives its project, so `audit verify` can say it is gone.
+    Column("project_id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),  # the last event a verify run found whole
+    Column("hash", HASH, nullable=False),  # that event's hash
+    Column("state", HASH, nullable=False),  # digest of the project's rows as verified
+    Column("verified_at", UTCDateTime, nullable=False),
+)
+
+audit_runs = Table(
+    "audit_runs",
+    metadata,
+    # One row per verify run that changed `audit_heads`, chained by `prev_digest`.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("verified_at", UTCDateTime, nullable=False),
+    Column("mode", String(16), nullable=False),  # full | incremental
+    Column("heads", Integer, nullable=False),  # rows of audit_heads after the run
+    Column("heads_digest", HASH, nullable=False),  # over those rows
+    Column("prev_digest", HASH, nullable=False),
+    Column("digest", HASH, nullable=False),
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,6 +25,8 @@ from engine.audit import VerifyReport, digest_anchor, dump_anchor, read_anchor, 
 from engine.history import GENESIS, dumps, event_hash
 from engine.service import Engine
 from storage.tables import (
+    audit_heads,
+    audit_runs,
     cba_years,
     checklist,
     history,
@@ -417,3 +420,299 @@ def test_a_wrong_anchor_argument_is_a_usage_error(engine: Engine, tmp_path: Path
     )
     assert run(engine, "audit", "verify", "--anchor", str(tmp_path / "nope")).exit_code == 2
     assert run(engine, "audit", "verify", "--anchor", str(tmp_path / "junk.json")).exit_code == 2
+
+
+# -- incremental verify: verified heads ------------------------------------------------------
+
+
+def history_edit(engine: Engine, code: str, seq: int, comment: str) -> None:
+    """Change one event's comment in place (its hash left as it was)."""
+    tamper(
+        engine,
+        lambda c, pid: c.execute(
+            update(history)
+            .where(history.c.project_id == pid, history.c.seq == seq)
+            .values(comment=comment)
+        ),
+        code,
+    )
+
+
+def events_of(engine: Engine, code: str) -> int:
+    with engine.db.read() as conn:
+        pid = pid_of(conn, code)
+        return int(
+            conn.execute(select(projects.c.head_seq).where(projects.c.id == pid)).scalar_one()
+        )
+
+
+def test_incremental_verify_checks_only_the_events_appended_since_the_last_run(
+    engine: Engine,
+) -> None:
+    a, b = world(engine)
+    total = events_of(engine, a) + events_of(engine, b)
+
+    first = verify(engine.db, now=at(20))
+    engine.comment(a, "Viens", actor=JANIS, now=at(21))
+    engine.comment(a, "Divi", actor=JANIS, now=at(22))
+    second = verify(engine.db, now=at(23))
+    third = verify(engine.db, now=at(24))
+    cli_run = run(engine, "audit", "verify", "--json")
+
+    assert first.ok and second.ok and third.ok, (first.broken, second.broken, third.broken)
+    assert (first.mode, first.checked, first.skipped) == (
+        "incremental",
+        {"projects": 2, "events": total},
+        {"projects": 0, "events": 0},
+    )
+    assert first.heads["written"] == 1
+    assert (second.projects, second.events) == (2, total + 2)
+    assert second.checked == {"projects": 1, "events": 2}
+    assert second.skipped == {"projects": 1, "events": total}  # every event not re-hashed
+    assert second.heads["written"] == 2
+    assert third.checked == {"projects": 0, "events": 0}
+    assert third.skipped == {"projects": 2, "events": total + 2}
+    assert third.heads["written"] is None  # nothing changed: no run is recorded
+    doc = json.loads(cli_run.stdout)
+    assert (doc["mode"], doc["checked"], doc["skipped"]["projects"]) == (
+        "incremental",
+        {"projects": 0, "events": 0},
+        2,
+    )
+    text = run(engine, "audit", "verify").stdout
+    assert f"2 projects, {total + 2} events: ok; incremental: 0 projects and 0 events" in text
+
+
+def test_a_tampered_new_event_is_named_as_a_full_verify_names_it(engine: Engine) -> None:
+    a, _ = world(engine)
+    verify(engine.db, now=at(20))
+    engine.comment(a, "Viens", actor=JANIS, now=at(21))
+    engine.comment(a, "Divi", actor=JANIS, now=at(22))
+    history_edit(engine, a, 11, "Cits")
+
+    incremental = verify(engine.db, now=at(23))
+    full = verify(engine.db, full=True)
+    result = run(engine, "audit", "verify")
+
+    assert incremental.mode == "incremental" and full.mode == "full"
+    assert (
+        incremental.broken
+        == full.broken
+        == [
+            {
+                "project": a,
+                "project_id": incremental.broken[0]["project_id"],
+                "event": 11,
+                "reason": "event #11 was changed after it was written",
+            }
+        ]
+    )
+    assert incremental.checked == {"projects": 1, "events": 2}
+    assert result.exit_code == 1
+    assert f"BROKEN {a} event #11: event #11 was changed after it was written" in result.stderr
+    # A broken project keeps no verified head: the next run checks it in full.
+    assert verify(engine.db).checked == {"projects": 1, "events": events_of(engine, a)}
+
+
+def test_a_tampered_old_event_is_missed_incrementally_and_found_by_full(engine: Engine) -> None:
+    a, _ = world(engine)
+    assert run(engine, "audit", "verify").exit_code == 0  # records the heads
+    history_edit(engine, a, 2, "Cits")
+
+    incremental = run(engine, "audit", "verify", "--json")
+    full = run(engine, "audit", "verify", "--full", "--json")
+
+    assert incremental.exit_code == 0, incremental.stderr
+    assert json.loads(incremental.stdout)["skipped"]["projects"] == 2
+    assert full.exit_code == 1
+    doc = json.loads(full.stdout)
+    assert doc["mode"] == "full"
+    assert doc["skipped"] == {"projects": 0, "events": 0}
+    assert [(b["project"], b["event"], b["reason"]) for b in doc["broken"]] == [
+        (a, 2, "event #2 was changed after it was written")
+    ]
+    assert f"BROKEN {a} event #2: event #2 was changed after it was written" in full.stderr
+    # --full dropped the broken project's head: incremental runs now find it too.
+    assert run(engine, "audit", "verify").exit_code == 1
+
+
+def test_a_row_edited_without_an_event_is_found_incrementally(engine: Engine) -> None:
+    a, _ = world(engine)
+    verify(engine.db, now=at(20))
+    tamper(engine, _project(title="Cits"), a)
+
+    report = verify(engine.db, now=at(21))
+
+    assert [p["field"] for p in problems(report, a)] == ["title"]
+    assert report.checked == {"projects": 1, "events": 0}  # replayed, nothing re-hashed
+
+
+def test_a_history_rewritten_or_cut_behind_a_verified_head_is_found_incrementally(
+    engine: Engine,
+) -> None:
+    a, b = world(engine)
+    verify(engine.db, now=at(20))
+
+    def recomment(event: dict[str, Any]) -> None:
+        if event["kind"] == "commented":
+            event["comment"] = "Nav gatavs"
+
+    rewrite(engine, a, recomment)  # whole chain, head fixed: --full sees nothing
+    rewritten = verify(engine.db)
+    assert verify(engine.db, full=True, now=at(21)).ok  # and makes it the verified one
+    drop_last_event(engine, a)
+    cut = verify(engine.db)
+
+    assert verify(engine.db, full=True).ok
+    assert [(p["event"], p["reason"]) for p in rewritten.broken] == [
+        (
+            10,
+            "event #10 is not the one the verify of 2026-02-02T08:20:00.000000Z found whole: "
+            "the history was rewritten",
+        )
+    ]
+    assert [(p["event"], p["reason"]) for p in cut.broken] == [
+        (
+            10,
+            "the history has 9 events but the verify of 2026-02-02T08:21:00.000000Z found 10: "
+            "events #10..#10 were deleted",
+        )
+    ]
+    assert not problems(cut, b)
+
+
+def _head(**values: Any) -> Callable[[Connection, int], Any]:
+    return lambda c, pid: c.execute(
+        update(audit_heads).where(audit_heads.c.project_id == pid).values(values)
+    )
+
+
+def test_a_head_row_edited_to_match_a_rewritten_history_is_found(engine: Engine) -> None:
+    a, _ = world(engine)
+    verify(engine.db, now=at(20))
+
+    def recomment(event: dict[str, Any]) -> None:
+        if event["kind"] == "commented":
+            event["comment"] = "Nav gatavs"
+
+    rewrite(engine, a, recomment)
+    with engine.db.read() as conn:
+        new_hash = conn.execute(
+            select(projects.c.head_hash).where(projects.c.code == a)
+        ).scalar_one()
+    tamper(engine, _head(hash=new_hash), a)
+
+    report = verify(engine.db, now=at(21))
+    result = run(engine, "audit", "verify")
+
+    assert report.mode == "full"  # the heads proved nothing: every project was checked
+    assert report.heads["trusted"] is False
+    assert [(b["where"], b["reason"]) for b in report.broken] == [
+        (
+            "audit_heads",
+            "the verified heads do not match the digest verify run #1 of "
+            "2026-02-02T08:20:00.000000Z wrote (changed outside Shēma): every project was "
+            "checked in full",
+        )
+    ]
+    assert report.heads["written"] == 2  # rewritten from what the full check found
+    assert result.exit_code == 0, result.stderr  # now consistent again (only an anchor…)
+
+
+def test_an_edited_or_inserted_head_or_run_is_found(engine: Engine) -> None:
+    a, b = world(engine)
+    with engine.db.write() as conn:
+        conn.execute(
+            insert(audit_heads).values(
+                project_id=pid_of(conn, a), seq=1, hash="0" * 64, state="0" * 64, verified_at=T0
+            )
+        )
+    inserted = verify(engine.db, now=at(20))
+    with engine.db.write() as conn:
+        conn.execute(update(audit_runs).values(heads=7))
+    run_edited = verify(engine.db, now=at(21))
+    tamper(engine, _head(seq=3), b)
+    head_edited = verify(engine.db)
+
+    assert [x["reason"] for x in inserted.broken] == [
+        "1 verified heads but no verify run wrote them (inserted outside Shēma): every "
+        "project was checked in full"
+    ]
+    assert inserted.mode == "full"
+    assert next(x["reason"] for x in run_edited.broken) == (
+        "verify run #1 was changed (changed outside Shēma)"
+    )
+    assert run_edited.mode == "full"
+    assert [x["where"] for x in head_edited.broken] == ["audit_heads"]
+
+
+def test_full_refreshes_the_heads(engine: Engine) -> None:
+    a, _ = world(engine)
+    verify(engine.db, now=at(20))
+    engine.comment(a, "Viens", actor=JANIS, now=at(21))
+
+    full = verify(engine.db, full=True, now=at(22))
+    after = verify(engine.db)
+
+    assert full.ok and full.mode == "full"
+    assert full.checked == {"projects": 2, "events": full.events}
+    assert full.heads == {
+        "trusted": True,
+        "since": "2026-02-02T08:20:00.000000Z",
+        "run": 1,
+        "written": 2,
+        "recorded": True,
+    }
+    with engine.db.read() as conn:
+        modes = conn.execute(select(audit_runs.c.mode).order_by(audit_runs.c.id)).scalars()
+        stamps = set(conn.execute(select(audit_heads.c.verified_at)).scalars())
+        assert list(modes) == ["incremental", "full"]
+        assert stamps == {at(22)}
+    assert after.checked == {"projects": 0, "events": 0}
+    assert after.heads["since"] == "2026-02-02T08:22:00.000000Z"
+
+
+def test_an_anchor_pins_the_verified_heads(engine: Engine, tmp_path: Path) -> None:
+    """Heads, runs and history rewritten consistently, as someone who recomputes every
+    digest would: only the anchor taken before sees it."""
+    from engine.audit.heads import head_line, run_digest
+
+    a, _ = world(engine)
+    verify(engine.db, now=at(20))
+    file = tmp_path / "anchor.json"
+    assert run(engine, "audit", "anchor", "-o", str(file)).exit_code == 0
+    digest = read_anchor(file.read_text()).digest
+    assert verify(engine.db, anchor=digest_anchor(digest)).ok  # a verify changed nothing
+
+    def recomment(event: dict[str, Any]) -> None:
+        if event["kind"] == "commented":
+            event["comment"] = "Nav gatavs"
+
+    rewrite(engine, a, recomment)
+    with engine.db.write() as conn:
+        pid = pid_of(conn, a)
+        head_hash = conn.execute(select(projects.c.head_hash).where(projects.c.id == pid))
+        conn.execute(
+            update(audit_heads)
+            .where(audit_heads.c.project_id == pid)
+            .values(hash=head_hash.scalar_one())
+        )
+        rows = conn.execute(select(audit_heads).order_by(audit_heads.c.project_id)).all()
+        lines = "".join(head_line(r.project_id, r.seq, r.hash, r.state) for r in rows)
+        heads_digest = hashlib.sha256(lines.encode()).hexdigest()
+        r = conn.execute(select(audit_runs)).one()
+        conn.execute(
+            update(audit_runs).values(
+                heads_digest=heads_digest,
+                digest=run_digest(
+                    r.id, r.verified_at, r.mode, r.heads, heads_digest, r.prev_digest
+                ),
+            )
+        )
+
+    assert verify(engine.db).ok and verify(engine.db, full=True).ok
+    report = verify(engine.db, anchor=read_anchor(file.read_text()))
+    reasons = [x["reason"] for x in report.broken]
+    assert any("saw verify run #1 with digest" in x and "has another digest" in x for x in reasons)
+    assert [p["event"] for p in problems(report, a)] == [10]
+    assert not verify(engine.db, anchor=digest_anchor(digest)).ok

@@ -14,10 +14,16 @@ Outside the projects: the role assignments and the people's `active` flags must 
 what the current organisation version's compiled organisation says, and every stored
 organisation and scheme version must still hash to its content hash.
 
-An anchor (`take_anchor`) is a digest over every project's chain head and the version
-hashes, kept outside the database: `verify` against it names a project whose chain is
-now shorter than, or different from, the anchored one (longer is fine), and a version
-that changed or vanished. Deleting the last events and fixing the head cannot be seen
+`verify` is incremental: a project unchanged since a run found it whole is skipped, and one
+with new events is checked from its verified head forward and replayed; `full=True`
+checks everything. How the verified heads are kept and protected, and what an
+incremental run cannot see, is in engine/audit/heads.py.
+
+An anchor (`take_anchor`) is a digest over every project's chain head, the version
+hashes and the last verify run's digest, kept outside the database: `verify` against it
+names a project whose chain is now shorter than, or different from, the anchored one
+(longer is fine), a version that changed or vanished, and an anchored verify run that
+changed or vanished. Deleting the last events and fixing the head cannot be seen
 without one.
 
 Everything is streamed in project order, one project's rows at a time, inside one
@@ -26,6 +32,7 @@ read transaction (REPEATABLE READ on PostgreSQL, so all the streams see one snap
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,35 +50,54 @@ from engine.audit.anchors import (
     check_anchor,
     digest_anchor,
     dump_anchor,
+    heads_line,
     project_line,
     read_anchor,
     take_anchor,
 )
 from engine.audit.findings import Found, VerifyReport, broken_entry
+from engine.audit.heads import (
+    FULL,
+    INCREMENTAL,
+    Heads,
+    HeadsCheck,
+    NewHeads,
+    ProjectRows,
+    check_heads,
+    gone_entry,
+    head_kept,
+    heads_summary,
+    record,
+    state_digest,
+    verify_tail,
+)
 from engine.audit.replay import UNKNOWN, compare, replay
 from engine.audit.streams import STREAM_BATCH, Rows
 from engine.audit.versions import SchemeInfo, check_organisation, check_schemes
-from engine.history import verify_chain
+from engine.history import Break, verify_chain
 from storage.audit import (
-    CbaRow,
-    CbaYear,
     ChainEvent,
-    ChecklistTick,
     ProjectSnapshot,
-    RiskRow,
+    VerifiedHead,
+    project_history,
     snapshot,
     stream_cba_years,
     stream_cbas,
     stream_history,
+    stream_moved_history,
     stream_projects,
     stream_risks,
+    stream_runs,
     stream_ticks,
+    stream_verified_heads,
 )
 from storage.database import Database
 
 __all__ = [
     "ANCHOR_FORMAT",
     "DIGEST",
+    "FULL",
+    "INCREMENTAL",
     "STREAM_BATCH",
     "UNKNOWN",
     "Anchor",
@@ -86,9 +112,20 @@ __all__ = [
 ]
 
 
-def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
-    """Check every project, the organisation and the versions (see the module's
-    docstring); with `anchor`, also that nothing anchored was truncated or rewritten."""
+def verify(
+    db: Database,
+    *,
+    anchor: Anchor | None = None,
+    full: bool = False,
+    now: dt.datetime | None = None,
+) -> VerifyReport:
+    """Check the projects, the organisation and the versions (see the module's docstring);
+    with `anchor`, also that nothing anchored was truncated or rewritten.
+
+    Incremental unless `full`: only what was appended (or edited) since each project's
+    verified head is checked (engine/audit/heads.py); `full` re-hashes and replays every
+    project, as does a run whose stored heads do not match their digests. With `now`,
+    the heads of the projects found whole are recorded for the next run."""
     tally = _Tally(anchor)
     with snapshot(db) as conn:
         version_lines: list[str] = []
@@ -96,12 +133,19 @@ def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
         org_lines: list[str] = []
         assignments = check_organisation(conn, tally.broken, org_lines)
         version_lines = org_lines + version_lines
-        _verify_projects(conn, schemes, tally)
+        seen = check_heads(stream_runs(conn), stream_verified_heads(conn))
+        tally.broken += seen.broken
+        tally.mode = INCREMENTAL if not full and seen.trusted else FULL
+        tally.new = NewHeads(now, replace=tally.mode == FULL)
+        _verify_projects(conn, schemes, tally, seen.trusted)
     for line in version_lines:
         tally.digest.update(line.encode())
-    now_digest = tally.digest.hexdigest()
+    now_digest, candidates = _digests(tally.digest, seen)
     if anchor is not None:
-        tally.broken += check_anchor(anchor, tally.anchored, schemes, version_lines, now_digest)
+        tally.broken += check_anchor(
+            anchor, tally.anchored, schemes, version_lines, candidates, seen.runs
+        )
+    written = None if now is None else record(db, tally.new, tally.mode, seen, now)
     return VerifyReport(
         tally.count,
         tally.events,
@@ -111,7 +155,24 @@ def verify(db: Database, *, anchor: Anchor | None = None) -> VerifyReport:
         role_assignments=assignments,
         anchor=None if anchor is None else anchor.summary(),
         digest=now_digest,
+        mode=tally.mode,
+        checked={"projects": tally.count - tally.skipped, "events": tally.checked},
+        skipped={"projects": tally.skipped, "events": tally.events - tally.checked},
+        heads=dict(heads_summary(seen, written, now is not None)),
     )
+
+
+def _digests(base: Any, seen: HeadsCheck) -> tuple[str, set[str]]:
+    """The anchor digest of the database now (its lines, then the last run's), and every
+    digest an anchor taken since the first project may have (no run yet, or any run)."""
+    candidates = {base.hexdigest()}
+    now_digest = base.hexdigest()
+    for rid, digest in seen.runs.items():
+        h = base.copy()
+        h.update(heads_line(rid, digest).encode())
+        now_digest = h.hexdigest()
+        candidates.add(now_digest)
+    return now_digest, candidates
 
 
 @dataclass
@@ -122,18 +183,19 @@ class _Tally:
     broken: list[dict[str, Any]] = field(default_factory=list)
     count: int = 0  # projects
     events: int = 0
+    checked: int = 0  # events re-hashed
+    skipped: int = 0  # projects unchanged since their verified head
     partial: int = 0  # projects with a value no event records
     not_checkable: dict[str, int] = field(default_factory=dict)
     digest: Any = field(default_factory=hashlib.sha256)  # the anchor digest so far
     # The anchored heads not yet matched with a project (None: no anchor file).
     anchored: dict[int, tuple[str | None, int, str]] | None = None
+    mode: str = FULL
+    new: NewHeads = field(default_factory=lambda: NewHeads(None, replace=True))
 
     def __post_init__(self) -> None:
         if self.anchor is not None and self.anchor.projects is not None:
             self.anchored = dict(self.anchor.projects)
-
-
-_Project = tuple[ProjectSnapshot, list[ChecklistTick], list[RiskRow], list[CbaRow], list[CbaYear]]
 
 
 class _Chains:
@@ -159,27 +221,37 @@ class _Chains:
         return chain
 
 
-def _verify_projects(conn: Connection, schemes: dict[int, SchemeInfo], tally: _Tally) -> None:
-    heads = stream_projects(conn)
-    chains = _Chains(stream_history(conn))
+def _verify_projects(
+    conn: Connection, schemes: dict[int, SchemeInfo], tally: _Tally, trusted: bool
+) -> None:
+    """Every project in id order: its chain and rows, from its verified head when the run
+    is incremental. Full: every chain is streamed (history without a project row is
+    named); incremental: only the chains of projects whose head moved, and those whose
+    rows alone changed one at a time."""
+    incremental = tally.mode == INCREMENTAL
+    rows = stream_projects(conn)
+    chains = _Chains(stream_moved_history(conn) if incremental else stream_history(conn))
+    verified = Heads(stream_verified_heads(conn) if trusted else ())
     ticks = Rows(stream_ticks(conn))
     risk_rows = Rows(stream_risks(conn))
     cba_rows = Rows(stream_cbas(conn))
     year_rows = Rows(stream_cba_years(conn))
 
-    def orphans_below(pid: int | None) -> None:
+    def below(pid: int | None) -> None:
         for orphan, events in chains.orphans_below(pid):
             tally.events += events
+            tally.checked += events
             tally.broken.append(
                 broken_entry(None, orphan, None, "history of a project that does not exist")
             )
+        for head in verified.gone_below(pid):
+            tally.broken.append(gone_entry(head))
+            tally.new.broken(head.project_id, head)
 
-    for row in heads:
+    for row in rows:
         tally.count += 1
         tally.digest.update(project_line(row.id, row.head_seq, row.head_hash).encode())
-        orphans_below(row.id)
-        chain = chains.take(row.id)
-        tally.events += len(chain)
+        below(row.id)
         project = (
             row,
             ticks.take(row.id),
@@ -187,38 +259,93 @@ def _verify_projects(conn: Connection, schemes: dict[int, SchemeInfo], tally: _T
             cba_rows.take(row.id),
             year_rows.take(row.id),
         )
-        _verify_project(project, chain, schemes, tally)
-    orphans_below(None)
+        head = verified.take(row.id)
+        anchored = None if tally.anchored is None else tally.anchored.pop(row.id, None)
+        if not incremental:
+            _verify_project(project, chains.take(row.id), None, anchored, schemes, tally)
+            continue
+        moved = head is None or (head.seq, head.hash) != (row.head_seq, row.head_hash)
+        if moved:
+            chain = chains.take(row.id)
+        elif head is not None and _unchanged(head, project, anchored):
+            tally.skipped += 1
+            tally.events += row.head_seq
+            tally.new.keep(head)
+            continue
+        else:
+            chain = project_history(conn, row.id)
+        _verify_project(project, chain, head, anchored, schemes, tally)
+    below(None)
+
+
+def _unchanged(
+    head: VerifiedHead, project: ProjectRows, anchored: tuple[str | None, int, str] | None
+) -> bool:
+    """Whether the project, whose row still has its verified head, needs no check: its
+    rows have the digest they were verified with, and any anchored head is that head."""
+    if head.state != state_digest(project):
+        return False
+    return anchored is None or (anchored[1], anchored[2]) == (head.seq, head.hash)
 
 
 def _verify_project(
-    project: _Project, chain: list[ChainEvent], schemes: dict[int, SchemeInfo], tally: _Tally
+    project: ProjectRows,
+    chain: list[ChainEvent],
+    start: VerifiedHead | None,
+    anchored: tuple[str | None, int, str] | None,
+    schemes: dict[int, SchemeInfo],
+    tally: _Tally,
 ) -> None:
     row = project[0]
+    tally.events += len(chain)
     if not chain:
         tally.broken.append(broken_entry(row, row.id, 1, "the project has no history at all"))
+        tally.new.broken(row.id, start)
         return
-    found, unknown = _check(project, chain, schemes)
-    if tally.anchored is not None and tally.anchor is not None:
-        head = tally.anchored.pop(row.id, None)
-        problem = chain_against_anchor(tally.anchor, head, chain) if head else None
+    found, unknown, hashed = _check(project, chain, start, schemes)
+    tally.checked += hashed
+    if anchored is not None and tally.anchor is not None:
+        problem = chain_against_anchor(tally.anchor, anchored, chain)
         if problem and not any(f.field == "chain" for f in found):
             found.append(Found(problem[0], "anchor", None, None, problem[1]))
     for f in found:
         tally.broken.append(broken_entry(row, row.id, f.seq, f.reason, f))
+    if found:
+        tally.new.broken(row.id, start)
+    else:
+        tally.new.whole(row, state_digest(project), start)
     if unknown:
         tally.partial += 1
         for name in unknown:
             tally.not_checkable[name] = tally.not_checkable.get(name, 0) + 1
 
 
-def _check(
-    project: _Project, chain: list[ChainEvent], schemes: dict[int, SchemeInfo]
-) -> tuple[list[Found], set[str]]:
-    head, ticks, risk_rows, cba_rows, year_rows = project
+def _chain(
+    head: ProjectSnapshot, chain: list[ChainEvent], start: VerifiedHead | None
+) -> tuple[Break | None, int]:
+    """The first break of the chain and how many events were re-hashed: from the verified
+    head `start` when it is still there unchanged, else all of them (and, if they are
+    whole, that the verified head is not)."""
+    if start is not None and head_kept(start, chain) is None:
+        return verify_tail(head, start, chain), len(chain) - start.seq
     found = verify_chain(head.id, head.head_seq, head.head_hash, chain)
+    if found is None and start is not None:
+        found = head_kept(start, chain)
+    return found, len(chain)
+
+
+def _check(
+    project: ProjectRows,
+    chain: list[ChainEvent],
+    start: VerifiedHead | None,
+    schemes: dict[int, SchemeInfo],
+) -> tuple[list[Found], set[str], int]:
+    """What is wrong with one project, what could not be checked, and how many events
+    were re-hashed."""
+    head, ticks, risk_rows, cba_rows, year_rows = project
+    found, hashed = _chain(head, chain, start)
     if found is not None:
-        return [Found(found.seq, "chain", None, None, found.reason)], set()
+        return [Found(found.seq, "chain", None, None, found.reason)], set(), hashed
     out = []
     last = chain[-1]
     if head.version != head.head_seq:
@@ -254,5 +381,5 @@ def _check(
         said = replay(chain, checklist_of)
         more, unknown = compare(said, head, schemes, ticks, risk_rows, cba_rows, year_rows)
     except Exception:  # a shape no Shēma wrote: say it was not checked, never crash
-        return out, {"state"}
-    return out + more, unknown
+        return out, {"state"}, hashed
+    return out + more, unknown, hashed

@@ -1,5 +1,6 @@
 """Taking, writing, reading and checking anchors: an anchor is a digest over every
-project's chain head and the version hashes, kept outside the database (`take_anchor`,
+project's chain head, the version hashes and the last verify run's digest (which pins
+the verified heads, engine/audit/heads.py), kept outside the database (`take_anchor`,
 `dump_anchor`); read back from its file (`read_anchor`) or given as a bare digest
 (`digest_anchor`), it names a project whose chain was truncated or rewritten since, and a
 version that changed or vanished (`chain_against_anchor`, `check_anchor`)."""
@@ -16,7 +17,14 @@ from typing import Any
 
 from engine.audit.findings import broken_entry, other_entry
 from engine.audit.versions import SchemeInfo
-from storage.audit import ChainEvent, org_hashes, scheme_hashes, snapshot, stream_heads
+from storage.audit import (
+    ChainEvent,
+    latest_run,
+    org_hashes,
+    scheme_hashes,
+    snapshot,
+    stream_heads,
+)
 from storage.database import Database
 from workflow.errors import UsageError
 
@@ -34,6 +42,7 @@ class Anchor:
     org_versions: dict[int, str] = field(default_factory=dict)
     scheme_versions: dict[int, str] = field(default_factory=dict)
     intact: bool = True  # the entries hash to `digest`
+    heads: tuple[int, str] | None = None  # the last verify run then: id, digest
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -55,18 +64,26 @@ def project_line(pid: int, seq: int, head: str) -> str:
     return f"project {pid} {seq} {head}\n"
 
 
+def heads_line(rid: int, digest: str) -> str:
+    """The line that pins verify run `rid` (and so the heads it left): `heads ID DIGEST`."""
+    return f"heads {rid} {digest}\n"
+
+
 def take_anchor(db: Database, now: dt.datetime) -> dict[str, Any]:
-    """The anchor document: every project's (id, head_seq, head_hash) and every org and
-    scheme version's content hash, and their digest: SHA-256 over the lines
-    `project ID SEQ HASH`, `org ID HASH`, `scheme ID HASH`, each ended by a newline,
-    in that order and by id."""
+    """The anchor document: every project's (id, head_seq, head_hash), every org and
+    scheme version's content hash, the last verify run that wrote heads (id, digest; none
+    before the first), and their digest: SHA-256 over the lines `project ID SEQ HASH`,
+    `org ID HASH`, `scheme ID HASH`, `heads ID DIGEST`, each ended by a newline, in that
+    order and by id."""
     with snapshot(db) as conn:
         heads = list(stream_heads(conn))
         orgs = org_hashes(conn)
         schemes = scheme_hashes(conn)
+        run = latest_run(conn)
     lines = [project_line(p.id, p.head_seq, p.head_hash) for p in heads]
     lines += [f"org {o.id} {o.content_hash}\n" for o in orgs]
     lines += [f"scheme {s.id} {s.content_hash}\n" for s in schemes]
+    lines += [] if run is None else [heads_line(run.id, run.digest)]
     return {
         "format": ANCHOR_FORMAT,
         "taken_at": now.astimezone(dt.UTC).isoformat(),
@@ -75,6 +92,7 @@ def take_anchor(db: Database, now: dt.datetime) -> dict[str, Any]:
         "projects": [[p.id, p.code, p.head_seq, p.head_hash] for p in heads],
         "org_versions": [[o.id, o.content_hash] for o in orgs],
         "scheme_versions": [[s.id, s.name, s.version, s.content_hash] for s in schemes],
+        "heads": None if run is None else [run.id, run.digest],
     }
 
 
@@ -100,6 +118,8 @@ def read_anchor(text: str, source: str = "the anchor") -> Anchor:
         heads = {int(p[0]): (p[1], int(p[2]), str(p[3])) for p in doc["projects"]}
         orgs = {int(o[0]): str(o[1]) for o in doc["org_versions"]}
         schemes = {int(s[0]): str(s[3]) for s in doc["scheme_versions"]}
+        run = doc.get("heads")  # anchors taken before verified heads have none
+        pinned = None if run is None else (int(run[0]), str(run[1]))
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise UsageError(
             f"{source} is not an audit anchor: {exc}",
@@ -110,8 +130,9 @@ def read_anchor(text: str, source: str = "the anchor") -> Anchor:
     lines = [project_line(pid, seq, head) for pid, (_, seq, head) in sorted(heads.items())]
     lines += [f"org {i} {h}\n" for i, h in sorted(orgs.items())]
     lines += [f"scheme {i} {h}\n" for i, h in sorted(schemes.items())]
+    lines += [] if pinned is None else [heads_line(*pinned)]
     intact = _digest_of(lines) == digest
-    return Anchor(digest, doc.get("taken_at"), heads, orgs, schemes, intact)
+    return Anchor(digest, doc.get("taken_at"), heads, orgs, schemes, intact, pinned)
 
 
 def digest_anchor(digest: str) -> Anchor:
@@ -148,15 +169,18 @@ def check_anchor(
     left: dict[int, tuple[str | None, int, str]] | None,
     schemes: dict[int, SchemeInfo],
     version_lines: list[str],
-    now_digest: str,
+    digests: set[str],
+    runs: dict[int, str],
 ) -> list[dict[str, Any]]:
     """The problems the anchor shows besides the projects' chains: anchored projects
-    that are gone (`left` unmatched), versions changed or gone, a digest that does not
-    match (for a bare digest) or an anchor file whose entries do not hash to its digest."""
+    that are gone (`left` unmatched), versions changed or gone, the anchored verify run
+    gone or changed (`runs`: id → digest now), a digest that matches none of the
+    database's (`digests`: with no run, or any run, as the last; for a bare digest) or
+    an anchor file whose entries do not hash to its digest."""
     out = []
     when = f"the anchor of {anchor.taken_at}"
     if anchor.projects is None:  # a bare digest: only an unchanged database matches it
-        if now_digest != anchor.digest:
+        if anchor.digest not in digests:
             out.append(
                 other_entry(
                     "anchor",
@@ -181,6 +205,16 @@ def check_anchor(
                 seq,
                 f"{when} saw project {code or pid} with {seq} events; it is gone (deleted)",
                 code=code,
+            )
+        )
+    if anchor.heads is not None and runs.get(anchor.heads[0]) != anchor.heads[1]:
+        rid, digest = anchor.heads
+        state = "is gone" if rid not in runs else "has another digest"
+        out.append(
+            other_entry(
+                "audit_runs",
+                f"{when} saw verify run #{rid} with digest {digest[:12]}…; it {state} (the "
+                "verified heads were rewritten)",
             )
         )
     now_versions: dict[tuple[str, int], str] = {}

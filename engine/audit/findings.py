@@ -26,6 +26,12 @@ class VerifyReport(AuditReport):
     role_assignments: int = 0  # rows compared with the organisation
     anchor: dict[str, Any] | None = None  # the anchor verified against, if any
     digest: str = ""  # the anchor digest of the database as verified
+    mode: str = "full"  # full | incremental: what ran
+    # Projects and events checked (re-hashed or replayed) and skipped (unchanged since
+    # their verified head): {"projects": n, "events": n} each.
+    checked: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, Any] = field(default_factory=dict)  # the verified heads used, written
 
 
 def show(value: Any) -> Any:
