@@ -109,6 +109,7 @@ def project_new(
 @click.option("--assignee", default=None, help="Only projects this person is responsible for.")
 @click.option("--overdue", is_flag=True, help="Only projects past their deadline.")
 @click.option("--search", default=None, help="Code or title contains (case, diacritics ignored).")
+@click.option("--finished", is_flag=True, help="Also projects in a terminal stage.")
 @click.option(
     "--sort",
     type=click.Choice(["code", "deadline", "stage", "unit", "urgency"]),
@@ -126,30 +127,45 @@ def project_list(
     overdue: bool,
     search: str | None,
     sort: str | None,
+    finished: bool,
     as_json: bool,
 ) -> None:
-    """Projects I may see."""
+    """Projects I may see (running ones; --finished adds those in a terminal stage).
+
+    Rows are read and printed a chunk at a time; --json streams one JSON array."""
+    import itertools
+    import json
+
+    from engine.listing import Filters
+
     engine = s.engine()
     at = now()
-    rows = engine.list_projects(
+    filters = Filters(unit, stage, assignee, at if overdue else None, search, finished, mine)
+    rows = engine.iter_projects(
         actor=s.who(),
-        unit=unit,
-        stage=stage,
-        assignee=assignee,
-        mine=mine,
-        overdue_at=at if overdue else None,
-        search=search,
+        filters=filters,
         sort=sort or ("urgency" if mine else "code"),
         lang=s.lang,
         now=at,
     )
     if as_json:
-        echo_json([r.to_json() for r in rows])
+        click.echo("[", nl=False)
+        for n, r in enumerate(rows):
+            item = json.dumps(r.to_json(), ensure_ascii=False, default=str)
+            click.echo(("," if n else "") + "\n" + item, nl=False)
+        click.echo("\n]")
         return
     from render import projects as render_projects
 
-    for line in render_projects.project_list(rows, _speech(s, engine), asked=mine):
-        click.echo(line)
+    speech = _speech(s, engine)
+    n = 0
+    while chunk := list(itertools.islice(rows, 500)):
+        lines = render_projects.project_list(chunk, speech, asked=mine)
+        n += 1
+        if n > 1:
+            lines = lines[2:]  # the header once
+        for line in lines:
+            click.echo(line)
 
 
 def _speech(s: Settings, engine: Engine, code: str | None = None) -> Speech:

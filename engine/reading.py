@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from engine import queue, views
+from engine import listing, views
 from engine.controls import Controls, controls
 from engine.gates import GATE_MESSAGES, unmet_gates
+from engine.listing import PAGE_SIZE, Filters, ProjectPage
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
 from engine.versions import Versions
 from engine.views import (
     ActionView,
+    Ask,
     Blocked,
     ChecklistItem,
     DeadlineView,
@@ -28,13 +29,16 @@ from engine.views import (
 )
 from engine.work import Work, person
 from storage import deadlines as stored_deadlines
+from storage import listing as stored_listing
 from storage import projects as stored
 from storage.database import Database
 from storage.projects import HandoffRecord, ProjectRecord
 from workflow.calendar import WorkingCalendar
-from workflow.errors import NotAllowed, NotFound, UsageError
+from workflow.errors import NotAllowed
 from workflow.labels import text
 from workflow.scheme import COORDINATOR, Stage
+
+Listed = tuple[ProjectRecord, CompiledScheme, list[Ask]]
 
 
 class Reader:
@@ -157,69 +161,112 @@ class Reader:
         mine: bool = False,
         overdue_at: dt.datetime | None = None,
         search: str | None = None,
+        finished: bool = False,
         sort: str = "code",
         lang: str = "lv",
         now: dt.datetime | None = None,
     ) -> list[ProjectView]:
-        """Projects `actor` may see, filtered; `mine` keeps those that ask something of
-        `actor` now (engine/queue.py), most urgent first, each with what it asks;
-        `overdue_at` keeps those with a running deadline past that instant; `search`
-        matches code or title ignoring case and diacritics; `sort` is one of SORTS."""
-        if sort not in SORTS:
-            raise UsageError(f"no sort order {sort!r}", code="list.unknown_sort", sort=sort)
+        """Projects `actor` may see, filtered (see `Filters`), all of them; finished ones
+        only with `finished`; `mine` keeps what asks something of `actor`, most urgent
+        first, each with what it asks."""
+        f = Filters(unit, stage, assignee, overdue_at, search, finished, mine)
+        return list(self.iter_projects(actor=actor, filters=f, sort=sort, lang=lang, now=now))
+
+    def page_of_projects(
+        self,
+        *,
+        actor: str | None,
+        filters: Filters,
+        sort: str = "code",
+        page: int = 1,
+        size: int = PAGE_SIZE,
+        lang: str = "lv",
+        now: dt.datetime | None = None,
+    ) -> ProjectPage:
+        """One page of the list (`page` counts from 1) and the list's total."""
+        page = max(1, page)
+        start = (page - 1) * size
         with self.db.read() as conn:
             org = self.versions.org_index(conn)
             who = person(org, actor)
-            if unit is not None and unit not in org.org.units:
-                raise NotFound(f"no unit {unit!r}", code="unit.unknown", unit=unit)
-            escalated = stored.escalated_to(conn, who) if mine else set()
-            rows = stored.select_for_list(
-                conn,
-                units=org.subtree(unit) if unit is not None else None,
-                stage=stage,
-                responsible=assignee,
-                due_before=overdue_at,
+            if filters.mine:
+                found = self._waiting(conn, org, who, filters, sort, lang, now)
+                total, chosen = len(found), found[start : start + size]
+            else:
+                schemes = listing.schemes(self.versions, conn)
+                sel = listing.selection(schemes, org, who, filters)
+                order = listing.order(sort, schemes, org, lang)
+                total = stored_listing.count(conn, sel)
+                rows = stored_listing.page(conn, sel, order, offset=start, limit=size)
+                chosen = self._with_schemes(conn, rows)
+            views = self._views(conn, org, chosen, lang, now or filters.overdue_at)
+        return ProjectPage(views, total, page, size)
+
+    def iter_projects(
+        self,
+        *,
+        actor: str | None,
+        filters: Filters,
+        sort: str = "code",
+        lang: str = "lv",
+        now: dt.datetime | None = None,
+        chunk: int = 500,
+    ) -> Iterator[ProjectView]:
+        """The whole list, built a chunk at a time (for output that streams)."""
+        when = now or filters.overdue_at
+        with self.db.read() as conn:
+            org = self.versions.org_index(conn)
+            who = person(org, actor)
+            if filters.mine:
+                found = self._waiting(conn, org, who, filters, sort, lang, now)
+                for start in range(0, len(found), chunk):
+                    yield from self._views(conn, org, found[start : start + chunk], lang, when)
+                return
+            schemes = listing.schemes(self.versions, conn)
+            sel = listing.selection(schemes, org, who, filters)
+            order = listing.order(sort, schemes, org, lang)
+            for rows in stored_listing.stream(conn, sel, order, chunk=chunk):
+                yield from self._views(conn, org, self._with_schemes(conn, rows), lang, when)
+
+    def _with_schemes(self, conn: Connection, rows: list[ProjectRecord]) -> list[Listed]:
+        return [(r, self.versions.compiled(conn, r.scheme_version_id), []) for r in rows]
+
+    def _waiting(
+        self,
+        conn: Connection,
+        org: OrgIndex,
+        who: str,
+        filters: Filters,
+        sort: str,
+        lang: str,
+        now: dt.datetime | None,
+    ) -> list[Listed]:
+        found = listing.waiting(conn, self.versions, org, who, filters, lang)
+        if sort in ("code", "urgency", "deadline"):
+            return found  # already most urgent first
+        listing.order(sort, [], org, lang)  # refuses an unknown order
+        rank = SORTS[sort]
+        views = self._views(conn, org, found, lang, now)
+        keyed = sorted(zip(views, found, strict=True), key=lambda pair: rank(pair[0]))
+        return [entry for _, entry in keyed]
+
+    def _views(
+        self,
+        conn: Connection,
+        org: OrgIndex,
+        chosen: list[Listed],
+        lang: str,
+        now: dt.datetime | None,
+    ) -> list[ProjectView]:
+        pending = stored.pending_handoffs(
+            conn, [row.id for row, _, _ in chosen if row.handoff_since is not None]
+        )
+        return [
+            dataclasses.replace(
+                self.view(conn, row, cs, org, lang, now=now, pending=pending), asks=asked
             )
-            needle = folded(search) if search else None
-            visible = []
-            for row in rows:
-                if needle and needle not in folded(f"{row.code} {row.title}"):
-                    continue
-                cs = self.versions.compiled(conn, row.scheme_version_id)
-                roles = org.acting_roles(who, row.unit_id, cs.levels, cs.version_id)
-                if roles:
-                    visible.append((row, cs, roles))
-            ticked = stored.checked_many(conn, [r.id for r, _, _ in visible]) if mine else {}
-            chosen = []
-            for row, cs, roles in visible:
-                asked = (
-                    queue.asks(
-                        row,
-                        cs,
-                        org,
-                        who,
-                        roles,
-                        ticked=ticked[row.id],
-                        escalated=row.id in escalated,
-                        lang=lang,
-                    )
-                    if mine
-                    else []
-                )
-                if mine and not asked:
-                    continue
-                chosen.append((row, cs, asked))
-            pending = stored.pending_handoffs(
-                conn, [row.id for row, _, _ in chosen if row.handoff_since is not None]
-            )
-            views = [
-                dataclasses.replace(
-                    self.view(conn, row, cs, org, lang, now=now or overdue_at, pending=pending),
-                    asks=asked,
-                )
-                for row, cs, asked in chosen
-            ]
-        return sorted(views, key=SORTS["urgency" if mine and sort == "code" else sort])
+            for row, cs, asked in chosen
+        ]
 
     def controls(self, code: str, *, actor: str | None, now: dt.datetime) -> Controls:
         """Which forms `actor` may use on the project now (engine/controls.py)."""
@@ -289,12 +336,6 @@ class Reader:
                 )
                 for r in stored.events(conn, ctx.row.id)
             ]
-
-
-def folded(value: str) -> str:
-    """`value` for matching: lower case, without diacritics ("Ķegums" → "kegums")."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _urgency(p: ProjectView) -> tuple[int, int, str]:

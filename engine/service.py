@@ -8,7 +8,7 @@ transaction and a refusal writes nothing. Time is a parameter: pass `now`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from engine import lifecycle
 from engine.controls import Controls
 from engine.creation import NewProject, create_in
+from engine.listing import Filters, ProjectPage
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
 from engine.reading import Reader, identify, resolve_actor
@@ -82,6 +83,16 @@ class Engine:
         """Projects `actor` may see, filtered (see `Reader.list_projects`: unit, stage,
         assignee, mine, overdue_at, search, sort, lang, now)."""
         return self.reader.list_projects(actor=actor, **filters)
+
+    def page_of_projects(self, *, actor: str | None, filters: Filters, **how: Any) -> ProjectPage:
+        """One page of a list and its total (see `Reader.page_of_projects`)."""
+        return self.reader.page_of_projects(actor=actor, filters=filters, **how)
+
+    def iter_projects(
+        self, *, actor: str | None, filters: Filters, **how: Any
+    ) -> Iterator[ProjectView]:
+        """The whole list, a chunk at a time (see `Reader.iter_projects`)."""
+        return self.reader.iter_projects(actor=actor, filters=filters, **how)
 
     def controls(self, code: str, *, actor: str | None, now: dt.datetime) -> Controls:
         """Which forms `actor` may use on the project now, and why not the others."""

@@ -100,11 +100,11 @@ class EventRecord:
     hash: str
 
 
-_ORG_VERSION = select(func.max(org_versions.c.id)).scalar_subquery().label("org_version")
-_SELECT = select(projects, _ORG_VERSION).where(projects.c.code == bindparam("code"))
+ORG_VERSION = select(func.max(org_versions.c.id)).scalar_subquery().label("org_version")
+_SELECT = select(projects, ORG_VERSION).where(projects.c.code == bindparam("code"))
 # SQLAlchemy leaves FOR UPDATE out on SQLite, where BEGIN IMMEDIATE already serialises.
 _SELECT_LOCKED = _SELECT.with_for_update(of=projects)
-_SELECT_BY_ID = select(projects, _ORG_VERSION).where(projects.c.id == bindparam("pid"))
+_SELECT_BY_ID = select(projects, ORG_VERSION).where(projects.c.id == bindparam("pid"))
 _CAS = update(projects).where(
     and_(projects.c.id == bindparam("pid"), projects.c.version == bindparam("old_version"))
 )
@@ -180,7 +180,7 @@ def select_for_list(
     running deadline (`next_due`, None when no clock runs)."""
     due = NEXT_DUE.subquery()
     stmt = (
-        select(projects, _ORG_VERSION, due.c.due_at.label("next_due"))
+        select(projects, ORG_VERSION, due.c.due_at.label("next_due"))
         .outerjoin(due, due.c.project_id == projects.c.id)
         .order_by(projects.c.id)
     )

@@ -56,6 +56,11 @@ def scheme_version(conn: Connection, version_id: int) -> SchemeVersion | None:
     )
 
 
+def scheme_version_ids(conn: Connection) -> list[int]:
+    """The id of every stored scheme version, oldest first."""
+    return list(conn.execute(select(scheme_versions.c.id).order_by(scheme_versions.c.id)).scalars())
+
+
 def newest_scheme_ids(conn: Connection) -> list[int]:
     """The id of the newest version of every loaded scheme (empty when none is)."""
     newest = select(func.max(scheme_versions.c.id)).group_by(scheme_versions.c.name)

@@ -177,10 +177,11 @@ def shema(two: Engine) -> Iterator[Any]:
 def test_project_list_names_each_project_s_scheme(shema: Any, two: Engine) -> None:
     two.create_project(title="A", unit=UNIT, actor=LIGA, now=T0, scheme="leader")
     two.create_project(title="B", unit=UNIT, actor=LIGA, now=T0, scheme="unified")
-    out = shema("project", "list")
+    out = shema("--lang", "en", "project", "list")
     assert out.exit_code == 0, out.output
     header, _, *lines = out.output.splitlines()
     assert "scheme" in header.split()
+    assert "shēma" in shema("project", "list").output.splitlines()[0].split()  # Latvian
     assert sorted(line.split()[2] for line in lines) == ["leader", "unified"]
     data = json.loads(shema("project", "list", "--json").output)
     assert sorted(p["scheme"] for p in data) == ["leader", "unified"]

@@ -368,6 +368,19 @@ def test_another_parishs_idea_offers_neither_promote_nor_edit(site: Site) -> Non
         assert "/promote" not in other and "/edit" not in other
 
 
+def test_the_projects_list_comes_in_pages_with_a_count(site: Site) -> None:
+    codes = [site.project(title=f"Laipa {n:02d}") for n in range(53)]
+    client = signed_in_client(site, "liga.ozolina")
+    first = client.get("/projects?q=laipa").text
+    assert "Rādīti 1–50 no 53 projektiem" in first and "1. lapa no 2" in first
+    assert codes[49] in first and codes[50] not in first
+    following = re.search(r'href="(/projects\?[^"]*page=2)"', first)
+    assert following
+    second = client.get(following.group(1).replace("&amp;", "&")).text
+    assert "Rādīti 51–53 no 53 projektiem" in second and codes[52] in second
+    assert "Nav neviena projekta" in client.get("/projects?q=nekas-tāds").text
+
+
 def test_english_is_a_switch_remembered_in_the_session(site: Site) -> None:
     client = signed_in_client(site, "liga.ozolina")
     assert "Mani darbi" in client.get("/").text

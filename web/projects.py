@@ -8,13 +8,14 @@ the service API, whose refusal becomes a flash message on the redirected page.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from engine import planning, queue
-from engine.reading import SORTS
+from engine.listing import ORDERS, Filters
 from engine.service import Engine
 from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
@@ -103,34 +104,48 @@ def _names(speech: Speech) -> dict[str, str]:
 
 
 async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
+    """The projects the person may see: searched, filtered, sorted and counted in the
+    database, a page at a time; running ones unless finished ones are asked for."""
     q = request.query_params
-    unit, stage, overdue = q.get("unit") or None, q.get("stage") or None, bool(q.get("overdue"))
+    unit, stage = q.get("unit") or None, q.get("stage") or None
+    overdue, finished = bool(q.get("overdue")), bool(q.get("finished"))
     search = (q.get("q") or "").strip()[: limits.TEXT["title"]]
     sort = q.get("sort") or "code"
-    if sort not in SORTS:
+    if sort not in ORDERS:
         sort = "code"
+    raw_page = q.get("page") or "1"
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else 1
     now = web.now()
-    rows = await web.run(
-        web.engine.list_projects,
-        actor=ctx.person,
+    filters = Filters(
         unit=unit,
         stage=stage,
         overdue_at=now if overdue else None,
         search=search or None,
+        finished=finished,
+    )
+    listed = await web.run(
+        web.engine.page_of_projects,
+        actor=ctx.person,
+        filters=filters,
         sort=sort,
+        page=page,
         lang=ctx.lang,
         now=now,
     )
     choices = await web.run(_choices, web.engine, ctx.person, ctx.lang)
+    asked = [(k, v) for k, v in q.multi_items() if k != "page" and v]
     return web.render(
         request,
         "projects.html",
         {
-            "rows": rows,
+            "rows": listed.rows,
+            "listed": listed,
+            "page_url": lambda n: "/projects?" + urlencode([*asked, ("page", str(n))]),
             "soon": due_soon,
             "unit": unit,
             "stage": stage,
             "overdue": overdue,
+            "finished": finished,
             "q": search,
             "sort": sort,
             **choices,
