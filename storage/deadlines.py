@@ -300,6 +300,13 @@ def later_step_due(conn: Connection, timer: DueTimer, now: dt.datetime, prefix: 
     return later is not None
 
 
-def mark_fired(conn: Connection, timer_id: int, now: dt.datetime) -> None:
-    """Record that a timer fired (or was skipped) at `now`."""
-    conn.execute(update(timers).where(timers.c.id == timer_id).values(fired_at=now))
+def mark_fired(conn: Connection, timer_ids: Sequence[int], now: dt.datetime) -> int:
+    """Record that the timers `timer_ids` fired (or were skipped) at `now`, in one
+    statement; returns how many (0 for none)."""
+    ids = list(timer_ids)
+    if not ids:
+        return 0
+    done: int = conn.execute(
+        update(timers).where(timers.c.id.in_(ids)).values(fired_at=now)
+    ).rowcount
+    return done

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import deadlines, job_runs, outbox, people, projects
@@ -60,20 +60,24 @@ class Addressee:
 
 
 def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert outbox rows (dicts of outbox columns), skipping keys that exist already
-    (a concurrent writer's row wins, without an error); returns how many were new."""
+    """Insert outbox rows (dicts of outbox columns, all with the same columns) in one
+    batched statement, skipping keys that exist already (a concurrent writer's row wins,
+    without an error) and repeats of a key among `rows` (the first is kept); returns how
+    many were new."""
     if not rows:
         return 0
+    unique: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        unique.setdefault(row["key"], dict(row))
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(outbox)
         .on_conflict_do_nothing(index_elements=[outbox.c.key])
         .returning(outbox.c.id)
     )
-    created = 0
-    for row in rows:  # one statement per row: what it returns tells whether it was new
-        created += len(conn.execute(stmt, dict(row)).all())
-    return created
+    # Sent as multi-row INSERTs (SQLAlchemy's "insertmanyvalues"); RETURNING gives one
+    # row per inserted row, none for a key that existed, so its length is the count.
+    return len(conn.execute(stmt, list(unique.values())).all())
 
 
 DROP_STALE = (
@@ -150,51 +154,73 @@ def claim(
     ]
 
 
-def _leased(message_id: int, owner: str) -> Any:
-    return and_(outbox.c.id == message_id, outbox.c.lease_owner == owner)
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """The outcome of an attempt that did not deliver: `final` ends the row as `failed`,
+    else it is pending again from `next_attempt_at`."""
+
+    id: int
+    final: bool
+    attempts: int
+    next_attempt_at: dt.datetime
+    error: str
 
 
-def mark_sent(
-    conn: Connection, message_id: int, *, owner: str, now: dt.datetime, attempts: int
-) -> bool:
-    """Record a delivery, if `owner` still holds the lease; returns whether it did."""
-    return bool(
-        conn.execute(
-            update(outbox)
-            .where(_leased(message_id, owner))
-            .values(
-                status="sent", sent_at=now, lease_until=None, attempts=attempts, last_error=None
-            )
-        ).rowcount
+MARK_FAILED = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("m_id"), outbox.c.lease_owner == bindparam("m_owner"))
+    .values(
+        status=bindparam("m_status"),
+        attempts=bindparam("m_attempts"),
+        lease_until=None,
+        next_attempt_at=bindparam("m_next"),
+        last_error=bindparam("m_error"),
     )
+)
 
 
-def mark_failed(
+def mark_outcomes(
     conn: Connection,
-    message_id: int,
     *,
     owner: str,
-    final: bool,
-    attempts: int,
-    next_attempt_at: dt.datetime,
-    error: str,
-) -> bool:
-    """Record a failed attempt (`final`: the row is `failed`, else pending again from
-    `next_attempt_at`), if `owner` still holds the lease; the error is kept to 1000
-    characters. Returns whether it did."""
-    return bool(
+    now: dt.datetime,
+    sent: Sequence[int],
+    failed: Sequence[FailedAttempt] = (),
+) -> int:
+    """Record a batch's outcomes, for the rows `owner` still holds the lease of (a row
+    another worker took over after the lease ran out is left to it): the `sent` rows as
+    delivered at `now` with one more attempt (one statement), the `failed` ones with
+    their attempt (one batched statement; errors kept to 1000 characters). Returns how
+    many of `sent` were recorded."""
+    if failed:
         conn.execute(
-            update(outbox)
-            .where(_leased(message_id, owner))
-            .values(
-                status="failed" if final else "pending",
-                attempts=attempts,
-                lease_until=None,
-                next_attempt_at=next_attempt_at,
-                last_error=error[:1000],
-            )
-        ).rowcount
-    )
+            MARK_FAILED,
+            [
+                {
+                    "m_id": f.id,
+                    "m_owner": owner,
+                    "m_status": "failed" if f.final else "pending",
+                    "m_attempts": f.attempts,
+                    "m_next": f.next_attempt_at,
+                    "m_error": f.error[:1000],
+                }
+                for f in failed
+            ],
+        )
+    if not sent:
+        return 0
+    done: int = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(list(sent)), outbox.c.lease_owner == owner)
+        .values(
+            status="sent",
+            sent_at=now,
+            lease_until=None,
+            attempts=outbox.c.attempts + 1,
+            last_error=None,
+        )
+    ).rowcount
+    return done
 
 
 def retry_failed(conn: Connection, now: dt.datetime) -> int:

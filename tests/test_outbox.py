@@ -3,6 +3,9 @@ with duplicates recognisable by a Message-ID derived from the idempotency key, l
 let another worker take over from a crashed one, retries with exponential backoff until
 `failed`, mail outages that never block an advance, the `.eml` folder channel, choosing
 channels from the environment, and the `shema jobs sweep`, `outbox` and `status` commands.
+Batches: one transaction to claim and one to record each batch, one SMTP connection per
+batch (opened again when it drops), one fsync of the mail folder per batch, and crashes
+between delivering a batch and recording it.
 
 Storage-backed tests run on SQLite and PostgreSQL; time is a parameter (the SMTP server's
 thread is only waited for by its controller's own start)."""
@@ -55,18 +58,41 @@ AFTER_FIRST_ESCALATION = dt.datetime(2026, 2, 11, 8, 0, tzinfo=dt.UTC)  # three 
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps what it accepts, or refuses with `refuse`."""
+    """An aiosmtpd handler that keeps what it accepts, or refuses with `refuse`. Like a
+    real server it may drop a connection: after `per_connection` messages on one, or,
+    once `gone_after` messages were accepted in all, every connection at its next
+    message (the server went away)."""
 
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
+        self.sessions: list[Any] = []  # the connection of each accepted envelope
         self.refuse: str | None = None
+        self.per_connection: int | None = None
+        self.gone_after: int | None = None
         self.port = 0
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        taken = sum(s is session for s in self.sessions)
+        gone = self.gone_after is not None and len(self.envelopes) >= self.gone_after
+        if gone or (self.per_connection is not None and taken >= self.per_connection):
+            server.transport.abort()  # the client sees the connection drop, no reply
+            return "421 closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return self.refuse
         self.envelopes.append(envelope)
+        self.sessions.append(session)
         return "250 OK"
+
+    def connections(self) -> int:
+        """How many connections delivered at least one message."""
+        return len({id(s) for s in self.sessions})
 
     def messages(self) -> list[EmailMessage]:
         return [
@@ -321,7 +347,8 @@ class AdvancingChannel:
     name = "smtp"
 
     def __init__(self, inner: Channel, advance: Callable[[], object]) -> None:
-        self.inner, self.advance, self.outcomes = inner, advance, []
+        self.inner, self.advance = inner, advance
+        self.outcomes: list[Any] = []
 
     def send(self, mail: Mail) -> None:
         if not self.outcomes:
@@ -383,13 +410,149 @@ def test_a_message_resent_after_a_crash_between_send_and_mark_has_the_same_messa
     put("deadline:3:overdue:anna")
     [leased] = claim(db, T0, owner="A")
     smtp.channel().send(  # the server accepts it, then worker A dies before marking it sent
-        Mail(leased.key, leased.to_name, leased.to_address, leased.subject, leased.body, SENDER)
+        Mail(
+            leased.key, leased.to_name or "", leased.to_address, leased.subject, leased.body, SENDER
+        )
     )
     assert send(db, [smtp.channel()], T0 + MINUTE, owner="B").sent == 0  # still leased
     assert send(db, [smtp.channel()], T0 + 6 * MINUTE, owner="B").sent == 1
     first, again = smtp.messages()
     assert first["Message-ID"] == again["Message-ID"]
     assert row(db, "deadline:3:overdue:anna").status == "sent"
+
+
+# -- batches: one transaction and one connection per batch --------------------------------
+
+
+def count_writes(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the writing transactions `db` opens from now on."""
+    opened: list[int] = []
+    real = db.write
+
+    def write() -> Any:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(db, "write", write)
+    return opened
+
+
+def test_a_batch_is_claimed_in_one_transaction_and_recorded_in_one_more(
+    db: Database, put: Put, smtp: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(*[f"k{n}" for n in range(5)])
+    put("nomail", to="nomail")  # retried: its outcome is recorded with the others
+    writes = count_writes(db, monkeypatch)
+    report = send(db, [smtp.channel()], T0)
+    assert (report.sent, report.retried, len(writes)) == (5, 1, 2)
+    assert counts(db) == {"sent": 5, "pending": 1}
+    assert [row(db, f"k{n}").attempts for n in range(5)] == [1] * 5
+
+
+def test_each_batch_goes_over_one_smtp_connection(db: Database, put: Put, smtp: Inbox) -> None:
+    put(*[f"k{n}" for n in range(5)])
+    assert send(db, [smtp.channel()], T0).sent == 5
+    assert smtp.connections() == 1
+    put(*[f"m{n}" for n in range(5)])
+    assert send(db, [smtp.channel()], T0, limit=2).sent == 5  # batches of 2, 2 and 1
+    assert smtp.connections() == 1 + 3
+    assert len({m["Message-ID"] for m in smtp.messages()}) == len(smtp.envelopes) == 10
+
+
+def test_a_dropped_connection_is_opened_again_and_the_batch_goes_on(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    smtp.per_connection = 2  # the server closes a connection when a third message begins
+    put(*[f"k{n}" for n in range(5)])
+    report = send(db, [smtp.channel()], T0)
+    assert (report.sent, report.retried, report.failed) == (5, 0, 0)
+    assert smtp.connections() == 3
+    assert sorted(m["X-Shema-Key"] for m in smtp.messages()) == [f"k{n}" for n in range(5)]
+
+
+def test_a_server_gone_mid_batch_leaves_the_delivered_sent_and_the_rest_for_retry(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    smtp.gone_after = 2  # accepts two messages, then drops every connection
+    put(*[f"k{n}" for n in range(5)])
+    report = send(db, [smtp.channel()], T0)
+    assert (report.sent, report.retried, report.failed) == (2, 3, 0)
+    assert [row(db, f"k{n}").status for n in range(5)] == ["sent"] * 2 + ["pending"] * 3
+    waiting = [row(db, f"k{n}") for n in range(2, 5)]
+    assert {(r.attempts, r.next_attempt_at) for r in waiting} == {(1, T0 + MINUTE)}
+    assert "Connection unexpectedly closed" in waiting[0].last_error  # tried, reopened once
+    assert all("not tried" in r.last_error for r in waiting[1:])  # then given up
+    smtp.gone_after = None  # the server is back
+    assert send(db, [smtp.channel()], T0 + MINUTE).sent == 3
+    assert sorted(m["X-Shema-Key"] for m in smtp.messages()) == [f"k{n}" for n in range(5)]
+
+
+def test_a_refused_message_mid_batch_keeps_the_connection_for_the_others(
+    db: Database, put: Put, smtp: Inbox
+) -> None:
+    put("k0")
+    put("nomail", to="nomail")
+    put("k2")
+    with db.write() as conn:  # an address the server may take but this one refuses
+        conn.execute(
+            people.insert().values(id="bad", name="Bad", email="bad@ogre.example", lang="lv")
+        )
+    put("refused", to="bad")
+    put("k4")
+
+    async def refuse_bad(server: Any, session: Any, envelope: Any) -> str:
+        if envelope.rcpt_tos == ["bad@ogre.example"]:
+            return "550 5.1.1 mailbox unavailable"
+        return await Inbox.handle_DATA(smtp, server, session, envelope)
+
+    smtp.handle_DATA = refuse_bad  # type: ignore[method-assign]
+    report = send(db, [smtp.channel()], T0)
+    assert (report.sent, report.retried) == (3, 2)
+    assert smtp.connections() == 1
+    assert "550" in row(db, "refused").last_error
+
+
+def test_insert_new_writes_many_rows_in_one_statement_and_counts_only_new_keys(
+    db: Database, put: Put, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event
+
+    from storage.outbox import insert_new
+
+    put("old")
+    fresh = {**_row("x"), "key": "old"}
+    rows = [fresh, _row("a"), _row("b"), _row("a")]
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.write() as conn:
+            assert insert_new(conn, rows) == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(statements) == 1
+    assert counts(db) == {"pending": 3}
+    assert row(db, "old").subject == "Ziņa old"  # the existing row wins
+
+
+def _row(key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "project_id": None,
+        "deadline_id": None,
+        "recipient_id": "anna",
+        "kind": "notify",
+        "subject": f"Jauna {key}",
+        "body": "x\n",
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": T0,
+        "created_at": T0,
+    }
 
 
 # -- the folder channel -------------------------------------------------------------------
@@ -428,6 +591,54 @@ def test_writing_the_same_key_again_replaces_the_file(tmp_path: Path) -> None:
     folder.send(mail("k:1", subject="otrais"))
     [only] = list(tmp_path.iterdir())
     assert read_eml(only)["Subject"] == "otrais"
+
+
+def record_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each fsync the folder channel makes: "dir" or "file"."""
+    import stat
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+def test_the_folder_channel_syncs_each_file_and_the_folder_once_per_batch(
+    db: Database, put: Put, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(*[f"k{n}" for n in range(5)])
+    synced = record_fsyncs(monkeypatch)
+    assert send(db, [FolderChannel(tmp_path / "mail")], T0, limit=3).sent == 5
+    assert synced == ["file"] * 3 + ["dir"] + ["file"] * 2 + ["dir"]
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 5
+
+
+def test_a_batch_whose_folder_cannot_be_synced_is_retried_not_marked_sent(
+    db: Database, put: Put, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    real = os.fsync
+
+    def failing(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    put("k1", "k2")
+    monkeypatch.setattr(os, "fsync", failing)
+    report = send(db, [FolderChannel(tmp_path)], T0)
+    assert (report.sent, report.retried) == (0, 2)
+    assert {(r.status, r.attempts) for r in (row(db, "k1"), row(db, "k2"))} == {("pending", 1)}
+    assert "Input/output error" in row(db, "k1").last_error
+    monkeypatch.setattr(os, "fsync", real)
+    assert send(db, [FolderChannel(tmp_path)], T0 + MINUTE).sent == 2
+    assert len(list(tmp_path.glob("*.eml"))) == 2  # written again over the same files
 
 
 # -- choosing channels from the environment -----------------------------------------------
@@ -592,39 +803,91 @@ def test_cli_outbox_retry_requeues_failed_messages(overdue_db: str) -> None:
 # -- a real crash between "accepted by the server" and "marked sent" ---------------------
 
 
+def jobs_sweep(
+    url: str, at: str, failpoints: str = "", **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`shema jobs sweep --now AT` in a process of its own, with the fail points armed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHEMA_")}
+    env.update(SHEMA_DB=url, SHEMA_MAIL_FROM=SENDER, SHEMA_FAILPOINTS=failpoints, **settings)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "jobs", "sweep", "--now", at],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+
+
+def smtp_settings(smtp: Inbox) -> dict[str, str]:
+    return {"SHEMA_SMTP_HOST": "127.0.0.1", "SHEMA_SMTP_PORT": str(smtp.port)}
+
+
 def test_a_dispatcher_killed_after_sending_resends_with_the_same_message_id(
     overdue_db: str, smtp: Inbox
 ) -> None:
     """`shema jobs sweep` dies (SIGKILL at the fail point) right after the server accepted
     the first message; the next run, after the lease, sends it again."""
-
-    def jobs_sweep(at: str, failpoints: str = "") -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHEMA_")}
-        env.update(
-            SHEMA_DB=overdue_db,
-            SHEMA_SMTP_HOST="127.0.0.1",
-            SHEMA_SMTP_PORT=str(smtp.port),
-            SHEMA_MAIL_FROM=SENDER,
-            SHEMA_FAILPOINTS=failpoints,
-        )
-        return subprocess.run(
-            [sys.executable, "-m", "cli", "jobs", "sweep", "--now", at],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=REPO,
-            timeout=60,
-            check=False,
-        )
-
-    killed = jobs_sweep("2026-02-11T10:00", "dispatch.after_send")
+    killed = jobs_sweep(
+        overdue_db, "2026-02-11T10:00", "dispatch.after_send", **smtp_settings(smtp)
+    )
     assert killed.returncode == -9, killed.stderr
     assert len(smtp.envelopes) == 1  # accepted, never marked sent
-    resumed = jobs_sweep("2026-02-11T10:06")  # the five-minute lease has run out
+    resumed = jobs_sweep(overdue_db, "2026-02-11T10:06", **smtp_settings(smtp))  # lease over
     assert resumed.returncode == 0, resumed.stderr
     ids = [m["Message-ID"] for m in smtp.messages()]
     assert len(ids) == 3 and len(set(ids)) == 2  # overdue notice and escalation (catch-up)
     assert ids.count(ids[0]) == 2  # the first message again, recognisable as a duplicate
+    db = Database(overdue_db)
+    try:
+        assert counts(db) == {"sent": 2}
+    finally:
+        db.dispose()
+
+
+def test_a_dispatcher_killed_before_recording_its_batch_sends_the_batch_again_once(
+    overdue_db: str, smtp: Inbox
+) -> None:
+    """Killed after the whole batch was accepted and before its outcomes were recorded:
+    nothing is marked, the rows wait out their lease, and the next run sends each of them
+    once more with the same Message-ID (at least once, duplicates bounded by the batch)."""
+    killed = jobs_sweep(
+        overdue_db, "2026-02-11T10:00", "dispatch.before_mark", **smtp_settings(smtp)
+    )
+    assert killed.returncode == -9, killed.stderr
+    db = Database(overdue_db)
+    try:
+        assert (len(smtp.envelopes), counts(db)) == (2, {"sending": 2})
+        early = jobs_sweep(overdue_db, "2026-02-11T10:04", **smtp_settings(smtp))
+        assert (early.returncode, len(smtp.envelopes)) == (0, 2)  # still leased: nothing sent
+        resumed = jobs_sweep(overdue_db, "2026-02-11T10:06", **smtp_settings(smtp))
+        assert resumed.returncode == 0, resumed.stderr
+        ids = [m["Message-ID"] for m in smtp.messages()]
+        assert len(ids) == 4 and sorted(ids[:2]) == sorted(ids[2:])  # each exactly twice
+        assert counts(db) == {"sent": 2}
+        again = jobs_sweep(overdue_db, "2026-02-11T10:30", **smtp_settings(smtp))
+        assert (again.returncode, len(smtp.envelopes)) == (0, 4)
+    finally:
+        db.dispose()
+
+
+def test_a_crash_before_recording_leaves_no_duplicate_in_the_mail_folder(
+    overdue_db: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mail"
+    settings = {"SHEMA_MAIL_DIR": str(folder)}
+    killed = jobs_sweep(overdue_db, "2026-02-11T10:00", "dispatch.before_mark", **settings)
+    assert killed.returncode == -9, killed.stderr
+    first = {p.name: p.read_bytes() for p in folder.glob("*.eml")}
+    assert len(first) == 2
+    assert jobs_sweep(overdue_db, "2026-02-11T10:06", **settings).returncode == 0
+    again = {p.name: p.read_bytes() for p in folder.glob("*.eml")}
+    assert set(again) == set(first)  # the same two files, written over
+    assert not list(folder.glob("*.tmp"))
+    assert {read_eml(folder / n)["Message-ID"] for n in again} == {
+        read_eml(folder / n)["Message-ID"] for n in first
+    }
     db = Database(overdue_db)
     try:
         assert counts(db) == {"sent": 2}

@@ -219,6 +219,35 @@ def test_a_sweep_killed_before_it_commits_leaves_nothing_and_the_next_creates_ea
     assert len(keys(engine)) == 2
 
 
+def test_a_batch_writes_its_messages_in_one_insert_and_marks_its_timers_in_one_update(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import event
+
+    codes = [new_idea(engine) for _ in range(4)]
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        words = " ".join(statement.split()[:3]).upper()
+        if words in ("INSERT INTO outbox".upper(), "UPDATE timers SET".upper()):
+            statements.append(words)
+
+    event.listen(engine.db.engine, "before_cursor_execute", seen)
+    try:
+        report = sweep(engine, AFTER_DOWNTIME, batch=100)
+    finally:
+        event.remove(engine.db.engine, "before_cursor_execute", seen)
+    assert (report.batches, report.fired, report.skipped, report.messages) == (1, 8, 8, 8)
+    assert sorted(statements) == ["INSERT INTO OUTBOX", "UPDATE TIMERS SET"]
+    assert len(keys(engine)) == len(set(keys(engine))) == 8
+    for code in codes:  # the same messages one at a time would have written
+        did = idea_deadline(engine, code)
+        assert {k for k in keys(engine) if k.startswith(f"deadline:{did}:")} == {
+            f"deadline:{did}:overdue:{LIGA}",
+            f"deadline:{did}:escalation1:{DACE}",
+        }
+
+
 # -- recipients and history ---------------------------------------------------------------
 
 

@@ -1,14 +1,36 @@
-"""Delivering the outbox: at least once, with recognisable duplicates.
+"""Delivering the outbox: at least once, in batches, with recognisable duplicates.
 
-Rows are claimed with a lease in a short transaction, sent *outside* any transaction (a
-mail outage never blocks an advance), then marked sent. A process that dies between the
-server accepting a message and marking it sent leaves the lease to expire; the row is
-sent again with the same Message-ID, which mail systems drop as a duplicate. Failures
-are retried with exponential backoff (1, 2, 4 … minutes, at most 6 hours) for at least
-a day from the first failure (`retry_for`), then end as `failed`. A message that can
-never be sent (it cannot be built: an address or name a header cannot carry; or the
-server refuses it for good) is `failed` at once with the reason, and the rest of the
-batch goes on: one bad row never stops the others.
+A dispatch pass works in batches of up to `limit` rows. Each batch is claimed with a
+lease in one short transaction, sent *outside* any transaction (a mail outage never
+blocks an advance) through one batch per channel (SMTP: one connection; the folder: one
+directory fsync; see engine/notify/channels/__init__.py), and its outcomes — sent,
+failed with the reason, or retry later — are recorded together in one transaction once
+every channel's batch is closed.
+
+What that guarantees:
+
+- Nothing is lost. A row is `sent` only after every channel accepted the message and
+  closed its batch (SMTP: the server answered 250 to the message; the folder: the file
+  and the directory are fsynced). A batch that cannot be confirmed at its close is
+  retried like a transient failure.
+- A crash costs duplicates, bounded by the batch. A process that dies between
+  delivering and recording (fail points `dispatch.after_send`, after each message, and
+  `dispatch.before_mark`, after the whole batch) records nothing of its batch: every row
+  of it stays `sending` until the lease expires, and is then claimed and sent again with
+  the same Message-ID, so each message of that batch delivered before the crash arrives
+  twice at most (up to `limit` messages per crash; marking one message at a time would
+  repeat at most one). Mail systems can drop the repeat as a duplicate by its
+  Message-ID; the folder channel writes the same `<key>.eml` again, so there it leaves
+  no duplicate at all. A worker whose lease ran out before it recorded (a batch slower
+  than `LEASE`) records nothing for the rows another worker has claimed since: that
+  worker sends them again, the same way.
+- Per message, as before: a transient failure is retried with exponential backoff (1,
+  2, 4 … minutes, at most 6 hours) for at least a day from the first failure
+  (`retry_for`), then ends as `failed`. A message that can never be sent (it cannot be
+  built: an address or name a header cannot carry; or the server refuses it for good)
+  is `failed` at once with the reason, and the rest of the batch goes on: one bad row
+  never stops the others. When a channel gives up on a batch (the SMTP server cannot be
+  reached again), the rows after it are retried later, and those it delivered are sent.
 
 A notice is sent only while its reason holds: a reminder, overdue notice, escalation or
 handoff whose deadline has closed meanwhile (the work was done, the handoff
@@ -29,10 +51,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.failpoints import failpoint
-from engine.notify.channels import Channel, DeliveryError, Mail
+from engine.notify.channels import Batch, Channel, DeliveryError, Mail, open_batch
 from storage import outbox as stored
 from storage.database import Database
-from storage.outbox import STALE_REASON, ClaimedMessage
+from storage.outbox import STALE_REASON, ClaimedMessage, FailedAttempt
 
 log = logging.getLogger("shema.outbox")
 LEASE = dt.timedelta(minutes=5)
@@ -103,74 +125,122 @@ def dispatch(
     retry_for: dt.timedelta = RETRY_FOR,
     max_attempts: int | None = None,
 ) -> DispatchReport:
-    """Send what is due through every channel; returns counts. Does nothing without
-    channels (messages wait in the outbox). A transient failure is retried until
-    `retry_for` after the message was created (or `max_attempts`, when given). The
-    messages are dated `now`."""
+    """Send what is due through every channel, `limit` rows a batch; returns counts. Does
+    nothing without channels (messages wait in the outbox). A transient failure is
+    retried until `retry_for` after the message was created (or `max_attempts`, when
+    given). The messages are dated `now`."""
     report = DispatchReport()
     if not channels:
         return report
     owner = owner or worker_id()
     while True:
         rows = claim(db, now, owner=owner, limit=limit)
-        for row in rows:
-            mail = mail_of(row, sender, now)
-            try:
-                for channel in channels:
-                    channel.send(mail)
-                failpoint("dispatch.after_send")
-            except DeliveryError as exc:
-                final = exc.permanent or _given_up(row, retry_for, max_attempts)
-                _failed(db, row, now, str(exc), final, owner, report)
-                continue
-            except Exception as exc:  # a channel's own bug must not stop the batch either
-                log.exception("message %s could not be sent", row.key)
-                reason = f"cannot send the message: {type(exc).__name__}: {exc}"
-                _failed(db, row, now, reason, True, owner, report)
-                continue
-            with db.write() as conn:
-                stored.mark_sent(conn, row.id, owner=owner, now=now, attempts=row.attempts + 1)
-            report.sent += 1
+        if rows:
+            attempts = deliver(channels, [(row, mail_of(row, sender, now)) for row in rows])
+            failpoint("dispatch.before_mark")
+            record(db, attempts, now, owner, Retries(retry_for, max_attempts), report)
         if len(rows) < limit:
             return report
 
 
-def _given_up(row: ClaimedMessage, retry_for: dt.timedelta, max_attempts: int | None) -> bool:
-    """Whether a transient failure now is the last one: the waits between attempts have
-    added up to `retry_for` (counted from the first failure, so a message that waited in
-    the outbox for a channel still gets its full day of tries)."""
-    attempts = row.attempts + 1
-    if max_attempts is not None:
-        return bool(attempts >= max_attempts)
-    waited = sum((backoff(n) for n in range(1, attempts + 1)), dt.timedelta())
-    return waited > retry_for
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What sending one claimed row did: delivered (`error` None), or not, and why."""
+
+    row: ClaimedMessage
+    error: str | None = None
+    permanent: bool = False
 
 
-def _failed(
+def deliver(
+    channels: Sequence[Channel], batch: Sequence[tuple[ClaimedMessage, Mail]]
+) -> list[Attempt]:
+    """Send each row's Mail through every channel, one batch per channel, and close the
+    batches; a row counts as delivered once all of them took it and closed. Touches no
+    database."""
+    batches = [open_batch(channel) for channel in channels]
+    attempts: list[Attempt] = []
+    try:
+        for row, mail in batch:
+            attempts.append(attempt(batches, row, mail))
+    finally:
+        unconfirmed = close(batches)
+    if unconfirmed is None:
+        return attempts
+    return [a if a.error is not None else Attempt(a.row, unconfirmed) for a in attempts]
+
+
+def attempt(batches: Sequence[Batch], row: ClaimedMessage, mail: Mail) -> Attempt:
+    """Send `mail` through every batch, stopping at the first that fails."""
+    try:
+        for batch in batches:
+            batch.send(mail)
+        failpoint("dispatch.after_send")
+    except DeliveryError as exc:
+        return Attempt(row, str(exc), exc.permanent)
+    except Exception as exc:  # a channel's own bug must not stop the batch either
+        log.exception("message %s could not be sent", row.key)
+        return Attempt(row, f"cannot send the message: {type(exc).__name__}: {exc}", True)
+    return Attempt(row)
+
+
+def close(batches: Sequence[Batch]) -> str | None:
+    """Close every batch; why what they delivered is not confirmed, or None when it is."""
+    problems = []
+    for batch in batches:
+        try:
+            batch.close()
+        except DeliveryError as exc:
+            problems.append(str(exc))
+        except Exception as exc:  # a channel's bug: what it delivered is not confirmed
+            log.exception("a channel's batch could not be closed")
+            problems.append(f"cannot confirm the delivery: {type(exc).__name__}: {exc}")
+    return "; ".join(problems) if problems else None
+
+
+@dataclass(frozen=True, slots=True)
+class Retries:
+    """How long transient failures are retried: for `retry_for` (or `max_attempts`)."""
+
+    retry_for: dt.timedelta
+    max_attempts: int | None
+
+    def given_up(self, row: ClaimedMessage) -> bool:
+        """Whether a transient failure now is the last one: the waits between attempts
+        have added up to `retry_for` (counted from the first failure, so a message that
+        waited in the outbox for a channel still gets its full day of tries)."""
+        attempts = row.attempts + 1
+        if self.max_attempts is not None:
+            return attempts >= self.max_attempts
+        waited = sum((backoff(n) for n in range(1, attempts + 1)), dt.timedelta())
+        return waited > self.retry_for
+
+
+def record(
     db: Database,
-    row: ClaimedMessage,
+    attempts: Sequence[Attempt],
     now: dt.datetime,
-    error: str,
-    final: bool,
     owner: str,
+    retries: Retries,
     report: DispatchReport,
 ) -> None:
-    attempts = row.attempts + 1
+    """Record a batch's outcomes in one transaction and count them in `report`."""
+    failed = []
+    for a in attempts:
+        if a.error is None:
+            report.sent += 1
+            continue
+        final = a.permanent or retries.given_up(a.row)
+        n = a.row.attempts + 1
+        failed.append(FailedAttempt(a.row.id, final, n, now + backoff(n), a.error))
+        report.errors.append(f"{a.row.key}: {a.error}")
+        if final:
+            report.failed += 1
+        else:
+            report.retried += 1
+    sent = [a.row.id for a in attempts if a.error is None]
     with db.write() as conn:
-        stored.mark_failed(
-            conn,
-            row.id,
-            owner=owner,
-            final=final,
-            attempts=attempts,
-            next_attempt_at=now + backoff(attempts),
-            error=error,
-        )
-    report.errors.append(f"{row.key}: {error}")
-    if final:
-        report.failed += 1
-    else:
-        report.retried += 1
+        stored.mark_outcomes(conn, owner=owner, now=now, sent=sent, failed=failed)
 
 
 def retry_failed(db: Database, now: dt.datetime) -> int:
@@ -187,10 +257,12 @@ def counts(db: Database) -> dict[str, int]:
 
 __all__ = [
     "STALE_REASON",
+    "Attempt",
     "DispatchReport",
     "backoff",
     "claim",
     "counts",
+    "deliver",
     "dispatch",
     "drop_stale",
     "mail_of",

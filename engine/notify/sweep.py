@@ -6,7 +6,9 @@ wait for each other or for an advance; SQLite: the batch runs under ``BEGIN IMME
 Each timer is marked fired in the same transaction that writes its outbox rows, and the
 rows' keys are unique per (deadline, step, recipient): however many sweeps, restarts or
 days of downtime, each message is created once. Downtime needs no special case: the
-next sweep finds everything that fell due meanwhile.
+next sweep finds everything that fell due meanwhile. A batch's outbox rows are written
+in one batched INSERT and its timers marked fired in one UPDATE, both at the end of its
+transaction (a sweep that dies before the commit leaves neither).
 
 Catching up sends what a person would want after downtime, not everything that fell
 due: a reminder whose deadline has passed is not sent (the overdue notice covers it),
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -66,14 +69,18 @@ def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepRepor
             if not claimed:
                 break
             report.batches += 1
+            queued: list[dict[str, Any]] = []
             for timer in claimed:
                 if superseded(conn, timer, now):
-                    stored.mark_fired(conn, timer.timer_id, now)
                     report.skipped += 1
                     if timer.step.startswith("escalation"):
                         caught_up.setdefault(timer.deadline_id, []).append(timer.step)
                     continue
-                fire(engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, []))
+                queued += fire(
+                    engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, [])
+                )
+            report.messages += enqueue(conn, queued)
+            stored.mark_fired(conn, [t.timer_id for t in claimed], now)
             failpoint("sweep.before_commit")
         if len(claimed) < batch:
             break
@@ -122,9 +129,10 @@ def fire(
     now: dt.datetime,
     report: SweepReport,
     caught_up: list[str],
-) -> None:
-    """Write the timer's messages, mark it fired and, for an escalation step, append the
-    escalation to the project's history."""
+) -> list[dict[str, Any]]:
+    """The outbox rows of the timer's messages, for the caller to write with the rest of
+    its batch (and to mark the timer fired); for an escalation step, the escalation is
+    appended to the project's history here."""
     row = load_by_id(conn, timer.project_id)
     assert row is not None  # timers belong to projects, which are never deleted
     cs = engine.compiled(conn, row.scheme_version_id)
@@ -153,12 +161,11 @@ def fire(
         deadline_id=timer.deadline_id,
         context_for=deadline_context(about, kind=timer.deadline_kind, level=level, role=to.role),
     )
-    report.messages += enqueue(conn, rows)
-    stored.mark_fired(conn, timer.timer_id, now)
     report.fired += 1
     if kind == "escalation":
         engine.work.append(conn, row, escalated(row, timer, to, caught_up), now, None)
         report.escalations += 1
+    return rows
 
 
 def escalated(row: ProjectRecord, timer: DueTimer, to: Recipients, caught_up: list[str]) -> Change:
