@@ -4,7 +4,10 @@
 A project waits for a person when they can do something on it now:
 - acknowledge its handoff (their role owns the receiving stage, or they receive it);
 - resume it, while it is on hold and they work on its stage;
-- take an action from its stage that their roles in the project's unit allow;
+- take an action from its stage that their roles in the project's unit allow — asked
+  ("decide") when they work on the stage (its owner or participant, or the person
+  responsible), offered ("may_decide") when they do not: a parish head may withdraw
+  any of the parish's projects, but that is not work waiting for them;
 - tick its checklist, as the stage's owner or participant or the person responsible;
 - answer an escalation addressed to them whose deadline still runs.
 
@@ -22,7 +25,7 @@ from engine.views import Ask
 from storage.projects import ProjectRecord
 
 # The order of what is asked, most pressing first: taking over, unblocking, deciding.
-KINDS = ("acknowledge", "escalation", "resume", "decide", "checklist")
+KINDS = ("acknowledge", "escalation", "resume", "decide", "checklist", "may_decide")
 
 
 def asks(
@@ -55,10 +58,12 @@ def asks(
         if works_on:
             out.append(Ask("resume"))
         return out
+    offered: list[Ask] = []
     for name in cs.actions_from[row.stage]:
         if roles.intersection(scheme.actions[name].by):
-            out.append(Ask("decide", name, scheme.action_title(name, lang)))
+            ask = Ask("decide" if works_on else "may_decide", name, scheme.action_title(name, lang))
+            (out if works_on else offered).append(ask)
     unticked = [i for i in stage.checklist if i not in ticked]
     if unticked and works_on:
         out.append(Ask("checklist", count=len(unticked)))
-    return out
+    return out + offered

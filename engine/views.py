@@ -69,7 +69,7 @@ class Handoff(View):
 class Ask(View):
     """One thing a project asks of a person now (engine/queue.py)."""
 
-    kind: str  # acknowledge | escalation | resume | decide | checklist
+    kind: str  # acknowledge | escalation | resume | decide | checklist | may_decide
     action: str | None = None  # the action to decide
     title: str | None = None  # its title in the asked language
     count: int | None = None  # checklist items still unticked

@@ -89,22 +89,26 @@ class Speech:
     def ask(self, ask: Ask) -> str:
         if ask.kind == "checklist":
             return self.w.n("ask_checklist", ask.count or 0)
-        if ask.kind == "decide":
-            return self.w["ask_decide"].format(title=ask.title or ask.action)
+        if ask.kind in ("decide", "may_decide"):
+            return self.w[f"ask_{ask.kind}"].format(title=ask.title or ask.action)
         return self.w[f"ask_{ask.kind}"]
 
     def asks(self, asks: list[Ask]) -> list[str]:
         """What a project asks, one phrase per kind: the decisions open to the person are
         named together ("Jāizlemj: Iekļaut investīciju plānā, Atsaukt projektu")."""
-        decisions = [a.title or a.action or "" for a in asks if a.kind == "decide"]
         out = []
+        for kind in ("decide", "may_decide"):
+            titles = [a.title or a.action or "" for a in asks if a.kind == kind]
+            if titles:
+                out.append((kind, self.w[f"ask_{kind}"].format(title=", ".join(titles))))
+        said = {kind: text for kind, text in out}
+        result = []
         for a in asks:
-            if a.kind != "decide":
-                out.append(self.ask(a))
-            elif decisions:
-                out.append(self.w["ask_decide"].format(title=", ".join(decisions)))
-                decisions = []
-        return out
+            if a.kind in said:
+                result.append(said.pop(a.kind))
+            elif a.kind not in ("decide", "may_decide"):
+                result.append(self.ask(a))
+        return result
 
     def side(self, level: str) -> str:
         """A side of a handoff: the parish side or the central administration."""

@@ -64,7 +64,7 @@ def engine_answer(eng: Engine, code: str, person: str) -> set[str]:
         for action in ctx.scheme.actions_from[ctx.stage]:
             refused = _accepted(conn, ctx, lifecycle.advance(action, NOW, "c", ()))
             if refused is None or refused in COMPLETABLE:
-                can.add("decide")
+                can.add("decide" if works_on else "may_decide")
         ticked = stored.checked(conn, row.id)
         for item in stage.checklist:
             tickable = item not in ticked and works_on
