@@ -77,6 +77,7 @@ def selection(
         raise NotFound(f"no unit {f.unit!r}", code="unit.unknown", unit=f.unit)
     wanted = set(org.subtree(f.unit)) if f.unit is not None else None
     allowed: dict[int, dict[str, list[str]]] = {}
+    handoffs: dict[int, dict[str, list[str]]] = {}  # coordinators receive unstaffed ones
     for cs in schemes:
         roles = {
             u: r
@@ -85,18 +86,23 @@ def selection(
             and (r := org.acting_roles(who, u, cs.levels, cs.version_id))
         }
         stages: dict[str, list[str]] = {}
+        waiting: dict[str, list[str]] = {}
         for name, spec in cs.scheme.stages.items():
             if (f.stage is not None and name != f.stage) or (spec.terminal and not f.finished):
                 continue
             units = list(roles)
             if f.mine:
+                waiting[name] = [u for u in units if COORDINATOR in roles[u]]
                 units = [u for u in units if _could_ask(cs, name, roles[u])]
             if units:
                 stages[name] = units
         if stages:
             allowed[cs.version_id] = stages
+        if any(waiting.values()):
+            handoffs[cs.version_id] = waiting
     return listing.Selection(
         allowed,
+        handoffs=handoffs,
         responsible=f.assignee,
         due_before=f.overdue_at,
         search=folded(f.search) if f.search else None,
@@ -105,12 +111,12 @@ def selection(
 
 def _could_ask(cs: CompiledScheme, stage: str, roles: frozenset[str]) -> bool:
     """Whether a project in `stage` could ask something of someone acting with `roles`:
-    they own or take part in it, may take one of its actions, or (as a coordinator)
-    receive its handoffs when nobody holds the owner's role."""
+    they own or take part in it, or may take one of its actions. (A coordinator also
+    receives a waiting handoff when nobody holds the owner's role: `Selection.handoffs`.)"""
     spec = cs.scheme.stages[stage]
     if spec.terminal:
         return False
-    if roles & {spec.owner, *spec.participants} or COORDINATOR in roles:
+    if roles & {spec.owner, *spec.participants}:
         return True
     actions = cs.scheme.actions
     return any(roles.intersection(actions[a].by) for a in cs.actions_from[stage])

@@ -37,6 +37,7 @@ class Selection:
     every filter given; `also` adds projects by id whatever their stage (escalations)."""
 
     allowed: Allowed
+    handoffs: Allowed = field(default_factory=dict)  # places that count while a handoff waits
     responsible: str | None = None
     due_before: dt.datetime | None = None
     search: str | None = None  # already folded (workflow.labels.folded)
@@ -52,9 +53,9 @@ class Order:
     ranks: Mapping[str, int] = field(default_factory=dict)
 
 
-def _where(sel: Selection) -> ColumnElement[bool]:
+def _places(allowed: Allowed) -> list[ColumnElement[bool]]:
     by_place = []
-    for version, stages in sel.allowed.items():
+    for version, stages in allowed.items():
         grouped: dict[tuple[str, ...], list[str]] = {}
         for stage, units in stages.items():
             if units:
@@ -67,6 +68,14 @@ def _where(sel: Selection) -> ColumnElement[bool]:
                     projects.c.unit_id.in_(units),
                 )
             )
+    return by_place
+
+
+def _where(sel: Selection) -> ColumnElement[bool]:
+    by_place = _places(sel.allowed)
+    waiting = _places(sel.handoffs)
+    if waiting:
+        by_place.append(and_(projects.c.handoff_since.is_not(None), or_(*waiting)))
     place = or_(*by_place) if by_place else false()
     if sel.also:
         place = or_(place, projects.c.id.in_(sorted(sel.also)))

@@ -228,6 +228,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
+    Index(None, "recipient_id", "kind"),
     Index(None, "status", "next_attempt_at"),
 )
 
