@@ -163,7 +163,7 @@ class Web:
                 w = words(lang)
                 return self.error(request, 403, w["forbidden"], w["not_found_text"])
             ctx = Ctx(person, me[0], me[1], lang)
-            if request.method == "GET":
+            if request.method == "GET" and request.url.path != "/":  # "/" counts its own
                 ctx.waiting = await self.run(self._waiting, person)
             if coordinators_only and not ctx.coordinator:
                 w = words(lang)

@@ -77,6 +77,7 @@ async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
     rows = await web.run(
         web.engine.list_projects, actor=ctx.person, mine=True, lang=ctx.lang, now=web.now()
     )
+    ctx.waiting = len(rows)
     speech = await web.run(_speech, web.engine, ctx.lang)
     groups: dict[str, list[ProjectView]] = {kind: [] for kind in queue.KINDS}
     for row in rows:
