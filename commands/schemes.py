@@ -1,8 +1,10 @@
-"""`shema` commands: Scheme and organisation files: validate, show, draw, load."""
+"""`shema` commands: Scheme and organisation files: validate, show, draw, load, compare."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,14 +19,20 @@ from commands.base import (
     table,
     write_file,
 )
-from workflow.errors import InputError, ShemaError
+from workflow.errors import InputError, NotFound, ShemaError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from engine.service import Engine
+    from workflow.scheme import Scheme
 
 # -- scheme ------------------------------------------------------------------------
 
 
 @click.group(cls=ShemaGroup)
 def scheme() -> None:
-    """Validate, show, draw and load schemes."""
+    """Validate, show, draw, load and compare schemes."""
 
 
 @scheme.command("validate")
@@ -144,6 +152,66 @@ def scheme_load(s: Settings, file: str, as_json: bool) -> None:
         click.echo(f"scheme {loaded.name} loaded as version {loaded.version}")
     else:
         click.echo(f"scheme {loaded.name} unchanged: still version {loaded.version}")
+
+
+@scheme.command("diff")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@json_option
+@pass_settings
+def scheme_diff(s: Settings, first: str, second: str, as_json: bool) -> None:
+    """What differs from scheme A to scheme B: each a file, or a stored version NAME@N
+    (NAME alone: its newest version; stored versions need --db or SHEMA_DB)."""
+    from render.diff import lines
+    from workflow.diff import diff
+
+    name_a, a = _scheme_of(s, first)
+    name_b, b = _scheme_of(s, second)
+    found = diff(a, b)
+    if as_json:
+        echo_json({"from": name_a, "to": name_b, **found.to_json()})
+        return
+    for line in lines(found, s.lang, name_a, name_b):
+        click.echo(line)
+
+
+STORED = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:@(?P<version>[0-9]{1,9}))?$")
+
+
+def _scheme_of(s: Settings, ref: str) -> tuple[str, Scheme]:
+    """The scheme `ref` names, and how to call it: a file (a bare name that is not a file
+    means a stored scheme's newest version), or a stored version NAME@N."""
+    from workflow.loader import load_scheme
+
+    stored = STORED.match(ref)
+    if stored is None or ("@" not in ref and Path(ref).exists()):
+        return ref, load_scheme(ref)
+    name, version = stored["name"], stored["version"]
+    engine = s.engine()
+    with engine.db.read() as conn:
+        if version is None:
+            newest = engine.latest_scheme(conn, name)
+            return f"{name}@{newest.version}", newest.scheme
+        return ref, _stored_version(engine, conn, name, int(version))
+
+
+def _stored_version(engine: Engine, conn: Connection, name: str, version: int) -> Scheme:
+    """Version `version` of stored scheme `name`; refused when there is no such one."""
+    from engine.listing import schemes
+
+    known = [cs for cs in schemes(engine.versions, conn) if cs.name == name]
+    if not known:
+        raise NotFound(f"no scheme named {name!r} is loaded", code="scheme.unknown", scheme=name)
+    for cs in known:
+        if cs.version == version:
+            return cs.scheme
+    raise NotFound(
+        f"scheme {name} has no stored version {version} (it has "
+        f"{', '.join(str(cs.version) for cs in known)})",
+        code="diff.no_version",
+        scheme=name,
+        version=version,
+    )
 
 
 # -- organisation ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The ideas notebook, the portfolio report with its downloads, and the coordinator's
-upload page. Each calls the engine; loading a file is refused by the engine unless the
-person is a coordinator, whatever this page shows."""
+page: uploading scheme and organisation files, and comparing two stored scheme versions.
+Each calls the engine; loading a file is refused by the engine unless the person is a
+coordinator, whatever this page shows."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from render.portfolio import csv_header, csv_rows
 from render.tables import spreadsheet_csv
 from web.base import Ctx, Web, version_field
 from web.i18n import words
-from workflow.errors import InputError, Problem, UsageError
+from workflow.errors import InputError, NotFound, Problem, UsageError
 from workflow.ideas import PRIORITY_TITLES, PROMOTABLE, STATUS_TITLES, IdeaStatus, Priority
 from workflow.labels import text
 from workflow.loader import load_org_text, load_scheme_text
@@ -167,9 +168,51 @@ def _failed_messages(engine: Engine) -> list[dict[str, Any]]:
         return failed_messages(conn)
 
 
+def _chosen(raw: str | None) -> int | None:
+    """A version id from the comparison form; None when none (or no number) was chosen."""
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 9 else None
+
+
+def _comparison(engine: Engine, lang: str, first: int | None, second: int | None) -> dict[str, Any]:
+    """The comparison form's choices (every stored scheme version, oldest first) and, when
+    two are chosen, their differences in words (render/diff.py)."""
+    from engine.listing import schemes
+    from render.diff import groups
+    from workflow.diff import diff
+
+    w = words(lang)
+    with engine.db.read() as conn:
+        stored = schemes(engine.versions, conn)
+    by_id = {cs.version_id: cs for cs in stored}
+    options = [
+        (cs.version_id, w["diff_version_option"].format(name=cs.name, n=cs.version))
+        for cs in stored
+    ]
+    context: dict[str, Any] = {"versions": options, "diff_a": first, "diff_b": second}
+    if first is None or second is None:
+        # Preselect the two newest versions, so one press compares the last change.
+        context["diff_a"] = stored[-2].version_id if len(stored) > 1 else None
+        context["diff_b"] = stored[-1].version_id if stored else None
+        return context
+    for chosen in (first, second):
+        if chosen not in by_id:
+            raise NotFound(
+                f"no stored scheme version {chosen}", code="scheme.no_version", version=chosen
+            )
+    a, b = by_id[first], by_id[second]
+    context["diff"] = groups(diff(a.scheme, b.scheme), lang)
+    context["diff_title"] = w["diff_title"].format(a=dict(options)[first], b=dict(options)[second])
+    return context
+
+
 async def upload_page(web: Web, request: Request, ctx: Ctx) -> Response:
     failed = await web.run(_failed_messages, web.engine)
-    return web.render(request, "coordinator.html", {"kind": "scheme", "failed": failed}, ctx=ctx)
+    q = request.query_params
+    compared = await web.run(
+        _comparison, web.engine, ctx.lang, _chosen(q.get("a")), _chosen(q.get("b"))
+    )
+    context = {"kind": "scheme", "failed": failed, **compared}
+    return web.render(request, "coordinator.html", context, ctx=ctx)
 
 
 def _annotated(source: str, problems: list[Problem]) -> list[dict[str, Any]]:
@@ -214,6 +257,7 @@ async def upload_post(web: Web, request: Request, ctx: Ctx) -> Response:
     except InputError as exc:
         context = {"kind": kind, "name": name, "problems": exc.problems}
         context["lines"] = _annotated(source, exc.problems)
+        context |= await web.run(_comparison, web.engine, ctx.lang, None, None)
         return web.render(request, "coordinator.html", context, status=422, ctx=ctx)
     if loaded is None:
         web.flash(request, "ok", f"{name}: {w['valid']}")

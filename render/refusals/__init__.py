@@ -20,6 +20,7 @@ from render.refusals import (
     admin,
     audit,
     details,
+    diff,
     general,
     ideas,
     inputs,
@@ -31,7 +32,19 @@ from render.refusals import (
 from workflow.errors import ShemaError
 from workflow.labels import LANGUAGES
 
-_DOMAINS = (general, inputs, projects, ideas, planning, reports, notify, audit, admin, details)
+_DOMAINS = (
+    general,
+    inputs,
+    projects,
+    ideas,
+    planning,
+    reports,
+    notify,
+    audit,
+    admin,
+    details,
+    diff,
+)
 CATALOGUE: dict[str, tuple[str, str]] = {
     code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
 }
