@@ -450,6 +450,18 @@ def test_assigning_someone_outside_the_stage_is_refused_and_changes_nothing(site
     assert 'value="zane.roze"' not in shown  # and the form never offered her
 
 
+def test_a_mistyped_person_is_told_on_the_project_page_not_as_a_missing_page(
+    site: Site,
+) -> None:
+    code = site.project()
+    client = signed_in_client(site, "liga.ozolina")
+    page = f"/projects/{code}"
+    before = site.version(code)
+    form = {"person": "ligaa.ozolina", "version": str(before)}
+    assert post(client, f"{page}/assign", form, page) == 303  # back to the project
+    assert "ligaa.ozolina" in client.get(page).text and site.version(code) == before
+
+
 def test_the_project_page_draws_the_scheme_with_the_current_stage_when_graphviz_is_there(
     site: Site,
 ) -> None:

@@ -352,7 +352,7 @@ def test_a_risk_is_added_and_updated_with_an_owner_from_the_list(site: Site) -> 
     [
         ("risks", {"title": "X", "likelihood": "9", "status": "open"}, "nav skaitlis no 1 līdz 5"),
         ("risks/R1", {"likelihood": "3", "impact": "3", "status": "open"}, "jau ir tieši tāds"),
-        ("risks/R7", {"likelihood": "3", "status": "open"}, None),
+        ("risks/R7", {"likelihood": "3", "status": "open"}, "nav riska R7"),
         (
             "risks/R1",
             {"version": "1", "likelihood": "1", "status": "open"},

@@ -184,7 +184,12 @@ class Web:
         """The answer to a refusal: 404 for what the person may not see, else the reason
         in their language (as a flash message after a form post)."""
         w = words(ctx.lang)
-        hidden = isinstance(exc, NotFound | NotVisible)
+        # What the person may not see answers 404 and names nothing; a form that names
+        # something unknown (a mistyped person, an item) is told so on its page.
+        unknown_project = isinstance(exc, NotFound) and exc.code in (None, "project.unknown")
+        hidden = isinstance(exc, NotVisible) or (
+            isinstance(exc, NotFound) and (request.method != "POST" or unknown_project)
+        )
         if hidden:
             return self.error(request, 404, w["not_found"], w["not_found_text"])
         said = await self.run(self.say, exc, ctx.lang)
