@@ -13,8 +13,13 @@ import os
 
 import click
 
+import commands.financing  # adds `project financing` and `report forecast`
+import commands.migration  # noqa: F401  (adds `project migrate`)
+
 # `planning` adds the risk and cba groups under `project` when imported.
 from commands import admin, details, ideas, jobs, planning, portfolio, projects, schemes, web  # noqa: F401
+from commands import pictures as _pictures  # noqa: F401  (adds `report pdf`)
+from commands.absence import absence
 from commands.base import Settings, ShemaGroup
 from engine import failpoints
 from engine.config import Config
@@ -68,6 +73,7 @@ for _command in (
     jobs.outbox,
     web.web,
     web.user,
+    absence,
 ):
     main.add_command(_command)
 

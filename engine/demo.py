@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from engine import accounts, ideas, planning
+from engine import accounts, financing, ideas, planning
 from engine.jobs import run_once
 from engine.loading import load_org, load_scheme
 from engine.notify.channels.config import MailSettings
@@ -24,6 +24,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 from workflow.cba import YearFlow
 from workflow.errors import UsageError
+from workflow.financing import Quarter
 
 MARKER = ".shema-demo"
 COORDINATOR = "ilze.kalnina"
@@ -83,6 +84,7 @@ def run_demo(
         result = DemoResult(directory, url)
         _walk(engine, now, result)
         _plan(engine, now, result.codes[0])
+        _financing(engine, now, result.codes)
         promoted = _notebook(engine, now, result)
         # One hash for everyone: argon2 is slow on purpose, and this is a demo.
         with db.read() as conn:
@@ -203,6 +205,51 @@ def _plan(engine: Engine, now: dt.datetime, roof: str) -> None:
         *(YearFlow(year, Decimal("1500"), Decimal("19500")) for year in range(2027, 2042)),
     ]
     planning.set_cba(engine, roof, flows, actor=who, now=at(11))
+
+
+def _financing(engine: Engine, now: dt.datetime, codes: list[str]) -> None:
+    """Financing plans for three projects (ERDF 85 % of eligible costs, a state budget
+    grant, the municipality the rest), quarterly payments across years, and one payment
+    request, so the forecast has figures."""
+    at = now - dt.timedelta(days=10)
+    plans = [  # project, eligible, ineligible, EU, state, first year
+        (codes[0], "240000.00", "12000.00", "204000.00", "10800.00", 2026),
+        (codes[2], "410000.00", "25000.00", "348500.00", "18450.00", 2026),
+        (codes[3], "180000.00", "0.00", "153000.00", "8100.00", 2027),
+    ]
+    for code, eligible, ineligible, eu, state, year in plans:
+        total = Decimal(eligible) + Decimal(ineligible)
+        own = total - Decimal(eu) - Decimal(state)
+        back = Decimal(eu) + Decimal(state)
+        half = (total / 2).quantize(Decimal("0.01"))
+        quarters = [
+            Quarter(year, 3, "expenditure", half),
+            Quarter(year, 4, "expenditure", total - half),
+            Quarter(year + 1, 1, "reimbursement", (back * Decimal("0.6")).quantize(Decimal("1"))),
+            Quarter(
+                year + 1, 3, "reimbursement", back - (back * Decimal("0.6")).quantize(Decimal("1"))
+            ),
+        ]
+        financing.set_plan(
+            engine,
+            code,
+            actor=COORDINATOR,
+            now=at,
+            eligible=Decimal(eligible),
+            ineligible=Decimal(ineligible),
+            sources={"eu_fund": Decimal(eu), "state_budget": Decimal(state), "municipality": own},
+            quarters=quarters,
+        )
+    financing.record_request(
+        engine,
+        codes[0],
+        actor=COORDINATOR,
+        now=at,
+        submitted_amount=Decimal("120000.00"),
+        submitted_on=(now - dt.timedelta(days=12)).date(),
+        approved_amount=Decimal("118500.00"),
+        approved_on=(now - dt.timedelta(days=11)).date(),
+    )
 
 
 def _notebook(engine: Engine, now: dt.datetime, result: DemoResult) -> int:

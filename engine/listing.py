@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from engine import queue
+from engine import absence, queue
 from engine.machines import CompiledScheme
 from engine.permissions import OrgIndex
 from engine.versions import Versions
@@ -143,6 +143,39 @@ def _ranks(titles: dict[str, str]) -> dict[str, int]:
     return {key: rank for rank, key in enumerate(ordered)}
 
 
+def _marked(
+    row: ProjectRecord,
+    cs: CompiledScheme,
+    base: OrgIndex,
+    who: str,
+    absent: list[str],
+    asked: list[Ask],
+    ticked: set[str],
+    lang: str,
+) -> list[Ask]:
+    """`asked` marked with the absent person it is asked for, when `who` would not be
+    asked it with their own roles (or the project is the absent person's)."""
+    for_person = next((p for p in absent if row.responsible_id == p), None)
+    if for_person is None:
+        own = base.acting_roles(who, row.unit_id, cs.levels, cs.version_id)
+        mine = (
+            {
+                (a.kind, a.action)
+                for a in queue.asks(
+                    row, cs, base, who, own, ticked=ticked, escalated=False, lang=lang
+                )
+            }
+            if own
+            else set()
+        )
+        if all((a.kind, a.action) in mine for a in asked if a.kind != "escalation"):
+            return asked
+        for_person = next(
+            (p for p in absent if base.own_roles(p, row.unit_id, cs.levels) - own), absent[0]
+        )
+    return [dataclasses.replace(a, for_person=for_person) for a in asked]
+
+
 def waiting(
     conn: Connection,
     versions: Versions,
@@ -150,19 +183,26 @@ def waiting(
     who: str,
     f: Filters,
     lang: str,
+    now: dt.datetime | None = None,
 ) -> list[tuple[ProjectRecord, CompiledScheme, list[Ask]]]:
     """The projects that ask something of `who` now, most urgent first (overdue, then by
-    deadline, then those without one), each with its scheme and what it asks."""
+    deadline, then those without one), each with its scheme and what it asks. At `now`,
+    a deputy's list holds the work of those they stand in for, each ask marked with
+    whom it is for (`Ask.for_person`)."""
+    base = org
+    if now is not None:
+        org = org.during(absence.today(conn, org, now))
+    absent = [s.absent for s in org.standing_in(who)]
     all_schemes = schemes(versions, conn)
     by_id = {cs.version_id: cs for cs in all_schemes}
     places = selection(all_schemes, org, who, f)
     visible = selection(all_schemes, org, who, dataclasses.replace(f, mine=False))
-    escalated = frozenset(stored.escalated_to(conn, who))
+    escalated = frozenset().union(*(stored.escalated_to(conn, p) for p in [who, *absent]))
     candidates = {
         r.id: r
         for sel in (
             dataclasses.replace(places, also=escalated),
-            dataclasses.replace(visible, responsible=who),
+            *(dataclasses.replace(visible, responsible=p) for p in [who, *absent]),
         )
         for r in listing.page(conn, sel, listing.Order("deadline"))
     }
@@ -187,6 +227,8 @@ def waiting(
             escalated=row.id in escalated,
             lang=lang,
         )
+        if asked and absent:
+            asked = _marked(row, cs, base, who, absent, asked, ticked[row.id], lang)
         if asked:
             out.append((row, cs, asked))
     far = dt.datetime.max.replace(tzinfo=dt.UTC)

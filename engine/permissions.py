@@ -8,11 +8,14 @@ and cached per organisation version by the engine.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from workflow.org import Organisation
 from workflow.scheme import COORDINATOR, Level
+
+if TYPE_CHECKING:
+    from engine.absence import Absences, Standin
 
 
 @dataclass
@@ -28,6 +31,30 @@ class OrgIndex:
     accounts: dict[str, str] = field(default_factory=dict)
     calendar: dict[str, Any] | None = None  # the compiled working-day calendar
     _acting: dict[tuple[int, str, str], frozenset[str]] = field(default_factory=dict)
+    # Who is away on one day (engine/absence.py); None: the organisation as it stands.
+    absences: Absences | None = None
+
+    def during(self, absences: Absences) -> OrgIndex:
+        """This organisation on `absences`' day: deputies act with the roles of those they
+        stand in for, and the recipient rule passes over the absent (a copy; the cached
+        index itself never changes)."""
+        return replace(self, _acting={}, absences=absences)
+
+    def standing_in(self, person: str) -> list[Standin]:
+        """Those `person` stands in for today (empty without absences)."""
+        return self.absences.stands_in_for(person) if self.absences is not None else []
+
+    def own_roles(
+        self, person: str, unit: str, levels: dict[str, Level], scheme_key: int = 0
+    ) -> frozenset[str]:
+        """The roles `person` holds for a project of `unit`, without anyone's they stand
+        in for."""
+        above = self.ancestors.get(unit, ())
+        return frozenset(
+            role
+            for role, where in self.assignments.get(person, ())
+            if role in levels and (levels[role] is Level.central or where in above)
+        )
 
     @classmethod
     def build(
@@ -57,21 +84,20 @@ class OrgIndex:
         self, person: str, unit: str, levels: dict[str, Level], scheme_key: int = 0
     ) -> frozenset[str]:
         """The roles `person` may use on a project of `unit` (roles unknown to the scheme,
-        given as role → level, are ignored)."""
+        given as role → level, are ignored): their own, and during an absence those of
+        the people they stand in for."""
         key = (scheme_key, person, unit)
         cached = self._acting.get(key)
         if cached is not None:
             return cached
-        above = self.ancestors.get(unit, ())
-        roles = frozenset(
-            role
-            for role, where in self.assignments.get(person, ())
-            if role in levels and (levels[role] is Level.central or where in above)
-        )
+        roles = self.own_roles(person, unit, levels)
+        for s in self.standing_in(person):
+            roles |= self.own_roles(s.absent, unit, levels)
         self._acting[key] = roles
         return roles
 
     def is_coordinator(self, person: str) -> bool:
+        """Whether `person` holds the coordinator role (their own, not a deputy's)."""
         return any(role == COORDINATOR for role, _ in self.assignments.get(person, ()))
 
     def staffed(self, role: str, unit: str, levels: dict[str, Level]) -> bool:

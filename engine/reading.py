@@ -55,7 +55,7 @@ class Reader:
     ) -> ProjectView:
         """A snapshot of one project as `actor` may see it (deadline figures as at `now`)."""
         with self.db.read() as conn:
-            ctx = self.work.context(conn, self.work.load(conn, code), actor)
+            ctx = self.work.context(conn, self.work.load(conn, code), actor, now)
             return self.view(conn, ctx.row, ctx.scheme, ctx.org, lang, full=True, now=now)
 
     def view(
@@ -241,7 +241,7 @@ class Reader:
         lang: str,
         now: dt.datetime | None,
     ) -> list[Listed]:
-        found = listing.waiting(conn, self.versions, org, who, filters, lang)
+        found = listing.waiting(conn, self.versions, org, who, filters, lang, now)
         if sort in ("code", "urgency", "deadline"):
             return found  # already most urgent first
         listing.order(sort, [], org, lang)  # refuses an unknown order
@@ -271,14 +271,16 @@ class Reader:
     def controls(self, code: str, *, actor: str | None, now: dt.datetime) -> Controls:
         """Which forms `actor` may use on the project now (engine/controls.py)."""
         with self.db.read() as conn:
-            ctx = self.work.context(conn, self.work.load(conn, code), actor)
+            ctx = self.work.context(conn, self.work.load(conn, code), actor, now)
             return controls(conn, ctx, now)
 
-    def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
-        """The actions `actor` may take on the project from its current stage, each with
-        what still blocks it."""
+    def actions(
+        self, code: str, *, actor: str | None, lang: str = "lv", now: dt.datetime | None = None
+    ) -> list[ActionView]:
+        """The actions `actor` may take on the project from its current stage (as a
+        deputy too, at `now`), each with what still blocks it."""
         with self.db.read() as conn:
-            ctx = self.work.context(conn, self.work.load(conn, code), actor)
+            ctx = self.work.context(conn, self.work.load(conn, code), actor, now)
             checked = stored.checked(conn, ctx.row.id)
             scheme = ctx.scheme.scheme
             out = []
@@ -316,10 +318,12 @@ class Reader:
                 )
             return out
 
-    def history(self, code: str, *, actor: str | None) -> list[Event]:
+    def history(
+        self, code: str, *, actor: str | None, now: dt.datetime | None = None
+    ) -> list[Event]:
         """The project's events in order."""
         with self.db.read() as conn:
-            ctx = self.work.context(conn, self.work.load(conn, code), actor)
+            ctx = self.work.context(conn, self.work.load(conn, code), actor, now)
             return [
                 Event(
                     r.seq,

@@ -98,13 +98,17 @@ class Engine:
         """Which forms `actor` may use on the project now, and why not the others."""
         return self.reader.controls(code, actor=actor, now=now)
 
-    def actions(self, code: str, *, actor: str | None, lang: str = "lv") -> list[ActionView]:
+    def actions(
+        self, code: str, *, actor: str | None, lang: str = "lv", now: dt.datetime | None = None
+    ) -> list[ActionView]:
         """The actions `actor` may take from the current stage, with what blocks each."""
-        return self.reader.actions(code, actor=actor, lang=lang)
+        return self.reader.actions(code, actor=actor, lang=lang, now=now)
 
-    def history(self, code: str, *, actor: str | None) -> list[Event]:
+    def history(
+        self, code: str, *, actor: str | None, now: dt.datetime | None = None
+    ) -> list[Event]:
         """The project's events in order."""
-        return self.reader.history(code, actor=actor)
+        return self.reader.history(code, actor=actor, now=now)
 
     # -- writes -----------------------------------------------------------------------
 

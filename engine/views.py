@@ -73,6 +73,7 @@ class Ask(View):
     action: str | None = None  # the action to decide
     title: str | None = None  # its title in the asked language
     count: int | None = None  # checklist items still unticked
+    for_person: str | None = None  # asked of them as the deputy of this absent person
 
 
 @dataclass(frozen=True)

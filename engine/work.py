@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine import absence
 from engine.failpoints import failpoint
 from engine.history import dumps, event_hash
 from engine.machines import CompiledScheme
@@ -86,6 +87,9 @@ class Context:
     roles: frozenset[str]
     cal: WorkingCalendar
     web_url: str | None = None  # where messages link to
+    # The absent people whose roles or project the actor uses here as their deputy
+    # (engine/absence.py); each event they write says so (`acting_for`).
+    acting_for: tuple[str, ...] = ()
 
     @property
     def code(self) -> str:
@@ -129,7 +133,7 @@ class Context:
         participant, the responsible person, or a coordinator)."""
         stage = self.scheme.scheme.stages[self.stage]
         allowed = {stage.owner, *stage.participants, COORDINATOR}
-        if self.row.responsible_id == self.actor or self.roles & allowed:
+        if self.row.responsible_id in (self.actor, *self.acting_for) or self.roles & allowed:
             return
         need = [r for r in [stage.owner, *stage.participants] if r]
         raise NotAllowed(
@@ -185,11 +189,20 @@ class Work:
             raise NotFound(f"no project {code!r}", code="project.unknown", project=code)
         return row
 
-    def context(self, conn: Connection, row: ProjectRecord, actor: str | None) -> Context:
-        """The project as `actor` sees it; NotVisible when none of their roles covers
-        the project's unit."""
+    def context(
+        self,
+        conn: Connection,
+        row: ProjectRecord,
+        actor: str | None,
+        now: dt.datetime | None = None,
+    ) -> Context:
+        """The project as `actor` sees it (at `now`: as a deputy too, with the roles of
+        whom they stand in for); NotVisible when none of their roles covers the project's
+        unit."""
         org = self.versions.org_index(conn, row.org_version)
         who = person(org, actor)
+        if now is not None:
+            org = org.during(absence.today(conn, org, now))
         scheme = self.versions.compiled(conn, row.scheme_version_id)
         roles = org.acting_roles(who, row.unit_id, scheme.levels, scheme.version_id)
         if not roles:
@@ -202,7 +215,14 @@ class Work:
                 unit=row.unit_id,
             )
         cal = self.versions.calendar(org, scheme.scheme.calendar.timezone)
-        return Context(row, scheme, org, who, roles, cal, self.web_url)
+        own = org.own_roles(who, row.unit_id, scheme.levels)
+        acting_for = tuple(
+            s.absent
+            for s in org.standing_in(who)
+            if s.absent == row.responsible_id
+            or org.own_roles(s.absent, row.unit_id, scheme.levels) - own
+        )
+        return Context(row, scheme, org, who, roles, cal, self.web_url, acting_for)
 
     def change(
         self,
@@ -228,7 +248,7 @@ class Work:
     ) -> Outcome:
         """Change project `code` inside the caller's writing transaction. Conflict when
         `expect_version` is given and the project is elsewhere."""
-        ctx = self.context(conn, self.load(conn, code, lock=True), actor)
+        ctx = self.context(conn, self.load(conn, code, lock=True), actor, aware(now))
         row = ctx.row
         if expect_version is not None and expect_version != row.version:
             raise Conflict(
@@ -240,7 +260,10 @@ class Work:
                 version=row.version,
                 expected=expect_version,
             )
-        return self.append(conn, row, decide(conn, ctx), aware(now), ctx.actor)
+        change = decide(conn, ctx)
+        if ctx.acting_for:
+            change.data = {**change.data, "acting_for": list(ctx.acting_for)}
+        return self.append(conn, row, change, aware(now), ctx.actor)
 
     def append(
         self,

@@ -121,4 +121,13 @@ class Speech:
         item = e.data.get("item") if isinstance(e.data, dict) else None
         if isinstance(item, str):
             said += f": „{self.item(item, e.from_stage)}”"
+        acting_for = e.data.get("acting_for") if isinstance(e.data, dict) else None
+        if isinstance(acting_for, list) and acting_for:
+            from engine.notify.messages import lv_case
+
+            names = ", ".join(
+                lv_case(self.name(p), "acc") if self.lang == "lv" else self.name(p)
+                for p in acting_for
+            )
+            said += f" ({self.w['absence_acting_for'].format(name=names)})"
         return said

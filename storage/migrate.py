@@ -17,7 +17,7 @@ from workflow.errors import EnvironmentProblem
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0007"
+HEAD = "0009"
 """The newest revision in storage/migrations/versions (a test keeps the two equal)."""
 
 _UNDEFINED_TABLE = "42P01"  # PostgreSQL SQLSTATE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -350,4 +351,68 @@ audit_runs = Table(
     Column("heads_digest", HASH, nullable=False),  # over those rows
     Column("prev_digest", HASH, nullable=False),
     Column("digest", HASH, nullable=False),
+)
+
+# -- absences -------------------------------------------------------------------------
+
+absences = Table(
+    "absences",
+    metadata,
+    # Who is away when, and who stands in. No reason is stored: reasons are personal data
+    # (often health data) that the routing of work does not need.
+    Column("id", Integer, primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id"), nullable=False),
+    Column("deputy_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),  # the last day away
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),  # ended early: the person is back
+    Index(None, "person_id", "ends_on"),
+    Index(None, "ends_on"),
+)
+
+# -- financing ------------------------------------------------------------------------
+
+financing = Table(
+    "financing",
+    metadata,
+    # A project's financing plan: its costs in the plan's currency (EUR; LVL for
+    # historical plans, converted at the fixed rate where figures are summed).
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("eligible", Numeric(14, 2), nullable=False),
+    Column("ineligible", Numeric(14, 2), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, ForeignKey("people.id"), nullable=True),
+)
+financing_sources = Table(
+    "financing_sources",
+    metadata,
+    Column("project_id", Integer, ForeignKey("financing.project_id"), primary_key=True),
+    Column("source", ID, primary_key=True),  # eu_fund | state_budget | municipality | …
+    Column("amount", Numeric(14, 2), nullable=False),
+)
+financing_quarters = Table(
+    "financing_quarters",
+    metadata,
+    Column("project_id", Integer, ForeignKey("financing.project_id"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("quarter", Integer, primary_key=True),  # 1–4
+    Column("kind", ID, primary_key=True),  # expenditure | reimbursement
+    Column("amount", Numeric(14, 2), nullable=False),
+)
+payment_requests = Table(
+    "payment_requests",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("submitted_amount", Numeric(14, 2), nullable=False),
+    Column("submitted_on", Date, nullable=False),
+    Column("approved_amount", Numeric(14, 2), nullable=True),
+    Column("approved_on", Date, nullable=True),
+    Column("received_amount", Numeric(14, 2), nullable=True),
+    Column("received_on", Date, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, ForeignKey("people.id"), nullable=True),
 )

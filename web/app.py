@@ -31,7 +31,7 @@ from engine import accounts, sessions
 from engine.service import Engine
 from render import formats
 from storage.database import Database
-from web import extras, projects, tasks
+from web import absence, extras, financing, migration, pictures, projects, tasks
 from web.auth import (
     Clock,
     TrustedHeader,
@@ -258,8 +258,12 @@ def create_app(
     routes: list[Any] = [
         *_login_routes(web),
         *tasks.routes(web),  # before projects': its /projects/{code}/{verb} takes any post
+        *financing.routes(web),
         *projects.routes(web),
         *extras.routes(web),
+        *pictures.routes(web),
+        *migration.routes(web),
+        *absence.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

@@ -172,9 +172,9 @@ async def project_new(web: Web, request: Request, ctx: Ctx) -> Response:
 def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
     eng, lang, person, now = web.engine, ctx.lang, ctx.person, web.now()
     view = eng.project(code, actor=person, lang=lang, now=now)  # refuses first
-    actions = eng.actions(code, actor=person, lang=lang)
+    actions = eng.actions(code, actor=person, lang=lang, now=now)
     can = eng.controls(code, actor=person, now=now)
-    events = eng.history(code, actor=person)
+    events = eng.history(code, actor=person, now=now)
     risks = planning.list_risks(eng, code, actor=person)
     cba = planning.show_cba(eng, code, actor=person)
     with eng.db.read() as conn:

@@ -3,6 +3,8 @@ organisation file's ``funding_instruments``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from workflow.labels import Bilingual, Label, text
 from workflow.org import Organisation
 
@@ -29,6 +31,20 @@ SHIPPED: dict[str, Label] = {
     "state_budget": Bilingual(lv="Valsts budžets", en="State budget"),
     "municipal_budget": Bilingual(lv="Pašvaldības budžets", en="Municipal budget"),
 }
+
+MAX_INTENSITY: dict[str, Decimal] = {
+    # Interreg: the co-financing rate of an Interreg programme is at most 80 %
+    # (Regulation (EU) 2021/1059, Article 13(1)); applied to the EU and state share.
+    "interreg": Decimal(80),
+}
+"""The highest aid intensity (EU and state share of eligible costs, per cent) an
+instrument allows, where a regulation names one; the others are checked by the managing
+authority's call, which Shēma does not know."""
+
+
+def max_intensity(instrument: str | None) -> Decimal | None:
+    """The instrument's maximum aid intensity in per cent; None when none is known."""
+    return None if instrument is None else MAX_INTENSITY.get(instrument)
 
 
 def catalogue(org: Organisation | None = None) -> dict[str, Label]:

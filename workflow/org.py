@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from workflow.labels import Label
 from workflow.scheme import Identifier
@@ -117,6 +117,11 @@ class Person(_Model):
         default=False,
         description="Gather reminders, overdue notices and escalations into one message a day.",
     )
+    deputy: PersonId | None = Field(
+        default=None,
+        description="Who stands in while this person is away, unless the absence names "
+        "someone else.",
+    )
 
 
 class Organisation(_Model):
@@ -138,6 +143,16 @@ class Organisation(_Model):
             p.email.rsplit("@", 1)[1].lower() for p in self.people.values() if p.email
         )
         return f"shema@{domains.most_common(1)[0][0]}" if domains else "shema@localhost"
+
+    @model_validator(mode="after")
+    def _deputies_known(self) -> Organisation:
+        """A default deputy is someone else in the file."""
+        for pid, person in self.people.items():
+            if person.deputy == pid:
+                raise ValueError(f"{pid} cannot be their own deputy")
+            if person.deputy is not None and person.deputy not in self.people:
+                raise ValueError(f"{pid}'s deputy {person.deputy!r} is not in the file")
+        return self
 
     def ancestors(self, unit: str) -> Iterator[str]:
         """The unit itself, then its parent, up to the root (cycle-safe)."""

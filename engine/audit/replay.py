@@ -229,6 +229,30 @@ def _risk_updated(said: Said, ev: ChainEvent, data: dict[str, Any], _: Checklist
     said.risk_source[int(data["risk"])] = ev.seq
 
 
+def _migrated(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
+    """A move to another version of the scheme: the scheme version it follows now, the
+    responsible person it keeps, and every checklist tick it keeps (recorded whole, as the
+    earlier events' stages are the old version's and its checklists no longer say what
+    they cleared)."""
+    seq = ev.seq
+    scheme, to = data.get("scheme"), data.get("to")
+    number = to.get("version") if isinstance(to, dict) else None
+    said.set("scheme", (scheme, number) if scheme and number is not None else UNKNOWN, seq)
+    said.set("responsible_id", data.get("responsible", UNKNOWN), seq)
+    kept = data.get("checklist")
+    if not isinstance(kept, dict):
+        said.ticks = None
+        return
+    before = said.ticks or {}
+    ticks: dict[str, tuple[int, dt.datetime, str | None]] = {}
+    for item, (at, by) in kept.items():
+        when = dt.datetime.fromisoformat(at)
+        old = before.get(item)
+        same = old is not None and (old[1], old[2]) == (when, by)
+        ticks[item] = old if same and old is not None else (seq, when, by)
+    said.ticks = ticks
+
+
 def _cba_set(said: Said, ev: ChainEvent, data: dict[str, Any], _: ChecklistOf) -> None:
     said.cba = {**data, "seq": ev.seq, "updated_at": ev.at, "updated_by": ev.actor_id}
 
@@ -249,6 +273,7 @@ _STEPS: dict[str, _Step] = {
     "risk_added": _risk_added,
     "risk_updated": _risk_updated,
     "cba_set": _cba_set,
+    "migrated": _migrated,
 }
 
 

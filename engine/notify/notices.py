@@ -4,13 +4,13 @@ same notice is never created twice."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from engine.notify.context import About, ContextFor, action_context
-from engine.notify.messages import render
+from engine.notify.messages import lv_case, render
 from engine.permissions import OrgIndex
 from storage import outbox as stored
 from workflow.calendar import WorkingCalendar
@@ -31,14 +31,22 @@ def message_rows(
     now: dt.datetime,
     deadline_id: int | None = None,
     context_for: ContextFor,
+    instead: Mapping[str, tuple[str, dt.date]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One outbox row per recipient; `context_for(lang)` gives the template context."""
+    """One outbox row per recipient; `context_for(lang)` gives the template context.
+    A deputy's message says whom they receive it for (`instead`: deputy → the absent
+    person and their last day away; when not given, whom the organisation's absences
+    say they stand in for)."""
     rows = []
     for pid in dict.fromkeys(recipients):
         person = org.org.people.get(pid)
         if person is None:
             continue
-        context = {**context_for(person.lang), "name": person.name}
+        context = {
+            **context_for(person.lang),
+            "name": person.name,
+            "instead": standing_in(org, pid, person.lang, instead),
+        }
         subject, body = render(kind, person.lang, context)
         held = person.digest and kind in DIGESTED
         rows.append(
@@ -57,6 +65,28 @@ def message_rows(
             }
         )
     return rows
+
+
+def standing_in(
+    org: OrgIndex,
+    pid: str,
+    lang: str,
+    instead: Mapping[str, tuple[str, dt.date]] | None,
+) -> dict[str, str] | None:
+    """What a deputy's message says about whom they stand in for, in `lang`; None for
+    anyone else."""
+    found = (instead or {}).get(pid)
+    if found is None and instead is None:
+        standins = org.standing_in(pid)
+        found = (standins[0].absent, standins[0].until) if standins else None
+    if found is None:
+        return None
+    absent, until = found
+    person = org.org.people.get(absent)
+    name = person.name if person else absent
+    if lang == "lv":
+        return {"name": lv_case(name, "gen"), "until": f"{until:%d.%m.%Y}."}
+    return {"name": name, "until": f"{until.day} {until:%B %Y}"}
 
 
 def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:

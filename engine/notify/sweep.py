@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine import timekeeping
+from engine import absence, timekeeping
 from engine.failpoints import failpoint
 from engine.machines import CompiledScheme
 from engine.notify import recipients
@@ -70,6 +70,7 @@ def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepRepor
                 break
             report.batches += 1
             queued: list[dict[str, Any]] = []
+            orgs: dict[int, OrgIndex] = {}  # per organisation version, during today's absences
             for timer in claimed:
                 if superseded(conn, timer, now):
                     report.skipped += 1
@@ -77,7 +78,7 @@ def sweep(engine: Engine, now: dt.datetime, *, batch: int = BATCH) -> SweepRepor
                         caught_up.setdefault(timer.deadline_id, []).append(timer.step)
                     continue
                 queued += fire(
-                    engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, [])
+                    engine, conn, timer, now, report, caught_up.pop(timer.deadline_id, []), orgs
                 )
             report.messages += enqueue(conn, queued)
             stored.mark_fired(conn, [t.timer_id for t in claimed], now)
@@ -129,14 +130,20 @@ def fire(
     now: dt.datetime,
     report: SweepReport,
     caught_up: list[str],
+    orgs: dict[int, OrgIndex] | None = None,
 ) -> list[dict[str, Any]]:
     """The outbox rows of the timer's messages, for the caller to write with the rest of
     its batch (and to mark the timer fired); for an escalation step, the escalation is
-    appended to the project's history here."""
+    appended to the project's history here. Recipients are resolved during the absences
+    of `now`'s day (`orgs` keeps them per organisation version for the batch)."""
     row = load_by_id(conn, timer.project_id)
     assert row is not None  # timers belong to projects, which are never deleted
     cs = engine.compiled(conn, row.scheme_version_id)
-    org = engine.org_index(conn, row.org_version)
+    orgs = {} if orgs is None else orgs
+    base = engine.org_index(conn, row.org_version)
+    org = orgs.get(base.version_id)
+    if org is None:
+        org = orgs[base.version_id] = base.during(absence.today(conn, base, now))
     to = addressed(org, cs, row, timer)
     kind = notice_kind(timer.step)
     about = About(
@@ -160,6 +167,7 @@ def fire(
         now=now,
         deadline_id=timer.deadline_id,
         context_for=deadline_context(about, kind=timer.deadline_kind, level=level, role=to.role),
+        instead=to.instead,
     )
     report.fired += 1
     if kind == "escalation":
@@ -186,5 +194,6 @@ def escalated(row: ProjectRecord, timer: DueTimer, to: Recipients, caught_up: li
             "why": to.why,
             "due_at": timer.due_at.isoformat(),
             **({"caught_up": caught_up} if caught_up else {}),
+            **({"deputies": {d: a for d, (a, _) in to.instead.items()}} if to.instead else {}),
         },
     )

@@ -17,13 +17,16 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from render.refusals import (
+    absence,
     admin,
     audit,
     details,
     diff,
+    financing,
     general,
     ideas,
     inputs,
+    migration,
     notify,
     planning,
     projects,
@@ -44,6 +47,9 @@ _DOMAINS = (
     admin,
     details,
     diff,
+    migration,
+    absence,
+    financing,
 )
 CATALOGUE: dict[str, tuple[str, str]] = {
     code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
