@@ -381,6 +381,25 @@ def test_the_projects_list_comes_in_pages_with_a_count(site: Site) -> None:
     assert "Nav neviena projekta" in client.get("/projects?q=nekas-tāds").text
 
 
+def test_a_person_away_is_shown_as_away_wherever_named(site: Site) -> None:
+    from engine import absence
+
+    code = site.project()
+    today = site.clock().date()
+    absence.add(
+        site.engine,
+        actor=COORDINATOR,
+        person="liga.ozolina",
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=10),
+        deputy="zane.roze",
+        now=site.clock(),
+    )
+    page = signed_in_client(site, COORDINATOR).get(f"/projects/{code}").text
+    until = (today + dt.timedelta(days=10)).strftime("%d.%m.")
+    assert f"Līga Ozoliņa (prombūtnē līdz {until})" in page
+
+
 def test_english_is_a_switch_remembered_in_the_session(site: Site) -> None:
     client = signed_in_client(site, "liga.ozolina")
     assert "Mani darbi" in client.get("/").text

@@ -7,15 +7,18 @@ the service API, whose refusal becomes a flash message on the redirected page.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine import planning, queue
+from engine import absence, planning, queue
 from engine.listing import ORDERS, Filters
+from engine.permissions import OrgIndex
 from engine.service import Engine
 from engine.verbs import VERBS, Param, perform
 from engine.views import ProjectView
@@ -46,13 +49,31 @@ def due_soon(p: ProjectView) -> bool:
     return not p.overdue and p.days_left is not None and p.days_left <= DUE_SOON_DAYS
 
 
-def _choices(engine: Engine, person: str, lang: str) -> dict[str, Any]:
+def display_names(
+    conn: Connection, org: OrgIndex, lang: str, now: dt.datetime | None
+) -> dict[str, str]:
+    """Each person's name for pages, "(prombūtnē līdz 15.07.)" added while away at `now`."""
+    names = {pid: p.name or pid for pid, p in org.org.people.items()}
+    if now is None:
+        return names
+    w = words(lang)
+    for pid, until in absence.of_people(conn, org, now).items():
+        if pid in names:
+            away = w["absence_away_until"].format(date=f"{until:%d.%m.}")
+            names[pid] = f"{names[pid]} ({away})"
+    return names
+
+
+def _choices(
+    engine: Engine, person: str, lang: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Units (all, and those `person` acts for), the loaded schemes and their stages, for
     forms (a stage is named with its scheme when several are loaded)."""
     with engine.db.read() as conn:
         org = engine.org_index(conn)
         key, levels = engine.role_levels(conn)
         schemes = engine.loaded_schemes(conn)
+        names = display_names(conn, org, lang, now)
     units = [(u, text(spec.name, lang, u)) for u, spec in org.org.units.items()]
     mine = [(u, n) for u, n in units if org.acting_roles(person, u, levels, key)]
     several = len(schemes) > 1
@@ -61,7 +82,6 @@ def _choices(engine: Engine, person: str, lang: str) -> dict[str, Any]:
         prefix = f"{text(cs.scheme.title, lang, cs.name)}: " if several else ""
         for s in cs.scheme.stages:
             stages.setdefault(s, prefix + cs.scheme.stage_title(s, lang))
-    names = {pid: p.name or pid for pid, p in org.org.people.items()}
     return {
         "units": units,
         "my_units": mine,
@@ -78,7 +98,7 @@ async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
         web.engine.list_projects, actor=ctx.person, mine=True, lang=ctx.lang, now=web.now()
     )
     ctx.waiting = len(rows)
-    speech = await web.run(_speech, web.engine, ctx.lang)
+    speech, names = await web.run(_speech, web.engine, ctx.lang, web.now())
     groups: dict[str, list[ProjectView]] = {kind: [] for kind in queue.KINDS}
     for row in rows:
         groups[row.asks[0].kind].append(row)
@@ -87,7 +107,7 @@ async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
         "mine.html",
         {
             "groups": [(kind, found) for kind, found in groups.items() if found],
-            "names": _names(speech),
+            "names": names,
             "asked": speech.asks,
             "soon": due_soon,
         },
@@ -95,13 +115,10 @@ async def mine(web: Web, request: Request, ctx: Ctx) -> Response:
     )
 
 
-def _speech(eng: Engine, lang: str) -> Speech:
+def _speech(eng: Engine, lang: str, now: dt.datetime) -> tuple[Speech, dict[str, str]]:
     with eng.db.read() as conn:
-        return Speech(lang, eng.org_index(conn))
-
-
-def _names(speech: Speech) -> dict[str, str]:
-    return {pid: p.name or pid for pid, p in speech.org.org.people.items()}
+        org = eng.org_index(conn)
+        return Speech(lang, org), display_names(conn, org, lang, now)
 
 
 async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
@@ -133,7 +150,7 @@ async def project_list(web: Web, request: Request, ctx: Ctx) -> Response:
         lang=ctx.lang,
         now=now,
     )
-    choices = await web.run(_choices, web.engine, ctx.person, ctx.lang)
+    choices = await web.run(_choices, web.engine, ctx.person, ctx.lang, now)
     asked = [(k, v) for k, v in q.multi_items() if k != "page" and v]
     return web.render(
         request,
@@ -179,7 +196,9 @@ def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
     cba = planning.show_cba(eng, code, actor=person)
     with eng.db.read() as conn:
         cs = eng.compiled(conn, eng.work.load(conn, code).scheme_version_id)
-        speech = Speech(lang, eng.org_index(conn), cs.scheme)
+        org = eng.org_index(conn)
+        speech = Speech(lang, org, cs.scheme)
+        names = display_names(conn, org, lang, now)
     scheme = cs.scheme
     stage = scheme.stages[view.stage]
     return {
@@ -192,7 +211,7 @@ def _project_data(web: Web, code: str, ctx: Ctx) -> dict[str, Any]:
         "events": events,
         "risks": risks,
         "cba": cba,
-        "names": _names(speech),
+        "names": names,
         "stage_about": text(stage.description, lang, ""),
         "date_title": lambda d: text(scheme.dates[d].title if d in scheme.dates else None, lang, d),
         "stage_title": lambda s: scheme.stage_title(s, lang) if s else "",
