@@ -338,6 +338,8 @@ def test_shema_report_pdf_writes_the_file(site: tuple[str, Engine, Clock], tmp_p
     assert done.exit_code == 0, done.output
     assert out.read_bytes().startswith(b"%PDF-")
     first_page_png(out.read_bytes(), tmp_path)
+    bare = runner.invoke(cli.main, [*base, "report", "--format", "json"])  # still the report
+    assert bare.exit_code == 0 and '"by_stage"' in bare.output
 
 
 # -- in a browser ---------------------------------------------------------------------------
