@@ -115,7 +115,7 @@ def list_(s: Settings, person: str | None, as_json: bool) -> None:
 
 
 @absence.command("end")
-@click.argument("absence_id", type=int)
+@click.argument("absence_id", type=click.IntRange(1, 2**31 - 1))
 @json_option
 @pass_settings
 def end(s: Settings, absence_id: int, as_json: bool) -> None:

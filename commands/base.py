@@ -113,8 +113,8 @@ class ShemaGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
+            for problem in exc.problems:  # one line each, whatever a file's name holds
+                click.echo(str(problem).replace("\r", "\\r").replace("\n", "\\n"), err=True)
             sys.exit(exc.exit_code)
         except ShemaError as exc:
             # The engine's sentence, plus the flag or command that answers it.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from commands.base import Settings, echo_json, json_option, now, pass_settings
+from commands.base import Settings, echo_json, fail, json_option, now, pass_settings
 from commands.projects import project
 from workflow.errors import UsageError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from engine.migration import ProjectPlan
     from render.catalogue import Words
 
+MAP_FILE_BYTES = 100_000  # a stage map is a few lines
 PROGRESS_FROM = 50  # projects; fewer finish before a bar would help
 
 
@@ -27,7 +28,18 @@ def parse_map(items: tuple[str, ...], file: str | None) -> dict[str, str]:
     comments skipped) as old stage → new stage; the options win over the file."""
     lines: list[str] = []
     if file is not None:
-        text = Path(file).read_text(encoding="utf-8")
+        with Path(file).open("rb") as fh:
+            raw = fh.read(MAP_FILE_BYTES + 1)
+        try:
+            if len(raw) > MAP_FILE_BYTES:
+                raise ValueError(f"larger than {MAP_FILE_BYTES} bytes")
+            text = raw.decode("utf-8")
+        except ValueError as exc:  # UnicodeDecodeError is one
+            raise UsageError(
+                f"the stage map file {file[:100]!r} cannot be read: {str(exc)[:80]}",
+                code="migration.map_file_unreadable",
+                file=file[:100],
+            ) from None
         lines += [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
     out: dict[str, str] = {}
     for item in [*(ln for ln in lines if ln), *items]:
@@ -139,13 +151,13 @@ def summary(plans: dict[str, int], lang: str, applied: bool) -> str:
 @click.argument("codes", nargs=-1)
 @click.option(
     "--from-version",
-    type=int,
+    type=click.IntRange(1, 2**31 - 1),
     default=None,
     help="Migrate every project on this version number of the scheme (instead of CODEs).",
 )
 @click.option(
     "--to-version",
-    type=int,
+    type=click.IntRange(1, 2**31 - 1),
     required=True,
     help="The version number to move to. Versions are numbers of the scheme the projects "
     "follow: --to-version 2 is version 2 of the same scheme name.",
@@ -231,8 +243,10 @@ def project_migrate(
             from render.catalogue import words
 
             click.echo(words(s.lang)["migrate_dry_run"])
-    if counts["refused"]:
-        sys.exit(1)
+    if counts["refused"]:  # the reasons are above; stderr says why the exit is 1
+        from render.catalogue import words
+
+        fail(words(s.lang).n("migrate_refused_exit", counts["refused"]), 1)
 
 
 def _progress(lang: str) -> str:

@@ -283,8 +283,9 @@ def add(
 ) -> AbsenceView:
     """Store `person`'s absence from `starts_on` to `ends_on` (last day away) with
     `deputy` (None: the organisation file's default deputy). Conflict when it overlaps
-    one of theirs; refusals as `check_period` says."""
+    one of theirs; refusals as `check_period` says. An empty deputy means the default."""
     domains.moment("time of the change", now)
+    deputy = deputy or None
     with engine.db.write() as conn:
         org = engine.org_index(conn)
         _known(org, actor, actor)

@@ -2,6 +2,10 @@
 (engine/migration.py)."""
 
 ENTRIES: dict[str, tuple[str, str]] = {
+    "migration.map_file_unreadable": (
+        "Posmu kartes failu {file} nevar nolasīt: tam jābūt UTF-8 tekstam līdz 100 000 baitiem.",
+        "The stage map file {file} cannot be read: it must be UTF-8 text of at most 100,000 bytes.",
+    ),
     "migration.finished": (
         "Projekts {project} ir pabeigts (posms {stage}); tas paliek savā versijā.",
         "{project} is finished (stage {stage}); it stays on its version.",
