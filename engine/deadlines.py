@@ -9,10 +9,13 @@ start of the working day; an escalation step at the end of its day. All in UTC.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from engine import recurring
 from workflow.calendar import WorkingCalendar
-from workflow.scheme import Deadline, Duration, Scheme, Stage
+from workflow.scheme import Deadline, Duration, EscalationStep, Reminder, Scheme
 
 DEFAULT_HANDOFF = Duration(working_days=2)
 
@@ -39,8 +42,24 @@ class Plan:
     remaining_note: str | None = None
 
 
+class Ladder(Protocol):
+    """What a clock's timers come from: a stage, or a stage's recurring duty."""
+
+    @property
+    def reminders(self) -> Sequence[Reminder]: ...
+
+    @property
+    def escalation(self) -> Sequence[EscalationStep]: ...
+
+
+def ladder_of(scheme: Scheme, stage: str, action: str | None) -> Ladder:
+    """The reminders and escalation of a clock: a recurring duty's own, else its stage's."""
+    spec = scheme.stages[stage]
+    return spec.recurring.get(action or "") or spec
+
+
 def steps_for(
-    stage: Stage,
+    stage: Ladder,
     due_at: dt.datetime,
     after: dt.datetime,
     cal: WorkingCalendar,
@@ -107,7 +126,30 @@ def plan_entry(
             and action.opened_by in (None, via)
         ):
             plans.extend(plan_duty(scheme, name, entered, cal, dates))
+    for name in stage.recurring:
+        plans.extend(
+            plan_recurring(scheme, stage_name, name, cal.local_date(entered), entered, cal, dates)
+        )
     return plans
+
+
+def plan_recurring(
+    scheme: Scheme,
+    stage_name: str,
+    duty: str,
+    after: dt.date,
+    now: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+) -> list[Plan]:
+    """The occurrence of a recurring duty that falls due first after the day `after`
+    (none past the duty's end); reminders already past at `now` are left out."""
+    spec = scheme.stages[stage_name].recurring[duty]
+    day = recurring.next_due(spec, after, cal, dates)
+    if day is None:
+        return []
+    due = cal.end_of(day)
+    return [Plan("duty", stage_name, duty, due, steps_for(spec, due, now, cal))]
 
 
 def plan_opened(
@@ -147,7 +189,7 @@ def plan_handoff(scheme: Scheme, stage_name: str, sent: dt.datetime, cal: Workin
 
 def replan(
     plan_kind: str,
-    stage: Stage,
+    stage: Ladder,
     stage_name: str,
     action: str | None,
     remaining_working_days: int,
@@ -156,7 +198,7 @@ def replan(
 ) -> Plan:
     """A paused deadline restarted with the working days it had left."""
     due = cal.end_of(cal.add_working_days(cal.local_date(resumed), remaining_working_days))
-    notify = stage.owner if plan_kind == "handoff" else None
+    notify = getattr(stage, "owner", None) if plan_kind == "handoff" else None
     return Plan(
         plan_kind, stage_name, action, due, steps_for(stage, due, resumed, cal, notify_role=notify)
     )

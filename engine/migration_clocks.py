@@ -15,7 +15,15 @@ import datetime as dt
 
 from sqlalchemy import Connection
 
-from engine.deadlines import Plan, due_at, plan_duty, replan, steps_for
+from engine.deadlines import (
+    Plan,
+    due_at,
+    ladder_of,
+    plan_duty,
+    plan_recurring,
+    replan,
+    steps_for,
+)
 from engine.machines import CompiledScheme
 from engine.migration_plan import ClockChange, Draft, Request, TimerChange
 from engine.work import Context
@@ -72,6 +80,11 @@ def clocks(
         if periodic and action.to == new and new in action.source and name not in duties:
             for fresh in plan_duty(target.scheme, name, req.now, cal, dates):
                 _opened(draft, fresh)
+    for name in spec.recurring:  # a recurring duty the new version adds to the stage
+        if name not in duties:
+            after = cal.local_date(req.now)
+            for fresh in plan_recurring(target.scheme, new, name, after, req.now, cal, dates):
+                _opened(draft, fresh)
 
 
 def _opened(draft: Draft, fresh: Plan) -> None:
@@ -103,17 +116,19 @@ def _rebuild(
             due, mode = found, "recomputed"
     elif d.kind == "duty":
         action = target.scheme.actions.get(d.action or "")
-        if action is None or action.deadline is None or action.to != new:
+        recurring = (d.action or "") in spec.recurring
+        if action is None or (action.deadline is None and not recurring) or action.to != new:
             return None
     owner = spec.owner if d.kind == "handoff" else None
+    ladder = ladder_of(target.scheme, new, d.action) if d.kind == "duty" else spec
     if d.paused_at is not None:
         left = d.remaining_days or 0
         if due != d.due_at:  # recomputed while on hold: the change adds to what was left
             left = max(
                 0, left + cal.working_days_between(cal.local_date(d.due_at), cal.local_date(due))
             )
-        return mode, replan(d.kind, spec, new, d.action, left, req.now, cal)
-    steps = steps_for(spec, due, req.now, cal, notify_role=owner)
+        return mode, replan(d.kind, ladder, new, d.action, left, req.now, cal)
+    steps = steps_for(ladder, due, req.now, cal, notify_role=owner)
     return mode, Plan(d.kind, new, d.action, due, steps)
 
 

@@ -128,6 +128,11 @@ def _clocks(e: Entry) -> None:
         if spec.opened_by is None:
             e.plans = plan_duty(scheme, action or "", now, cal, dates)
         e.steps.append(lambda c: timekeeping.close(c, pid, now, kinds=("duty",), action=action))
+    if action is not None and action in new_stage.recurring:
+        # A recurring duty ticked off: its schedule, not the day of the tick, says when
+        # the next occurrence falls due.
+        stage = e.target
+        e.steps.append(lambda c: timekeeping.tick(c, pid, scheme, stage, action, now, cal, dates))
     if action is not None and (requested := plan_opened(scheme, action, now, cal, dates)):
         # A second request while the first is open keeps the earlier clock.
         e.steps.append(lambda c: timekeeping.open_plans(c, pid, requested, now, fresh=True))

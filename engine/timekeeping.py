@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from engine.deadlines import Plan, replan
+from engine.deadlines import Plan, ladder_of, plan_recurring, replan
 from storage import deadlines as stored
 from storage.deadlines import NewTimer
 from workflow.calendar import WorkingCalendar
@@ -84,13 +84,71 @@ def resume(
     closed and replaced by a new one (so its steps fire afresh); returns the new plans."""
     paused = [r for r in stored.open_deadlines_by_id(conn, project_id) if r.paused_at is not None]
     plans = [
-        replan(r.kind, scheme.stages[r.stage], r.stage, r.action, r.remaining_days or 0, now, cal)
+        replan(
+            r.kind,
+            ladder_of(scheme, r.stage, r.action),
+            r.stage,
+            r.action,
+            r.remaining_days or 0,
+            now,
+            cal,
+        )
         for r in paused
     ]
     if paused:
         stored.close_with_timers(conn, [r.id for r in paused], now)
         open_plans(conn, project_id, plans, now)
     return plans
+
+
+def tick(
+    conn: Connection,
+    project_id: int,
+    scheme: Scheme,
+    stage: str,
+    duty: str,
+    now: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+) -> None:
+    """Tick off the earliest open occurrence of a recurring duty; when no later one is
+    open yet, open the occurrence after it (after today when none was open)."""
+    running = sorted(_occurrences(conn, project_id, duty), key=lambda r: r.due_at)
+    if running:
+        stored.close_with_timers(conn, [running[0].id], now)
+    if len(running) > 1:
+        return
+    after = cal.local_date(running[0].due_at if running else now)
+    open_plans(conn, project_id, plan_recurring(scheme, stage, duty, after, now, cal, dates), now)
+
+
+def lapsed(
+    conn: Connection,
+    project_id: int,
+    scheme: Scheme,
+    stage: str,
+    duty: str,
+    due_at: dt.datetime,
+    now: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+) -> None:
+    """An occurrence of a recurring duty fell overdue: the schedule goes on, so the next
+    occurrence opens beside it (unless it is open already)."""
+    if scheme.stages[stage].recurring.get(duty) is None:
+        return
+    if any(r.due_at > due_at for r in _occurrences(conn, project_id, duty)):
+        return
+    after = cal.local_date(due_at)
+    open_plans(conn, project_id, plan_recurring(scheme, stage, duty, after, now, cal, dates), now)
+
+
+def _occurrences(conn: Connection, project_id: int, duty: str) -> list[stored.DeadlineRecord]:
+    return [
+        r
+        for r in stored.open_deadlines_by_id(conn, project_id)
+        if r.kind == "duty" and r.action == duty
+    ]
 
 
 def prune(conn: Connection, now: dt.datetime) -> int:

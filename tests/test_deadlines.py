@@ -1,7 +1,7 @@
 """Deadline rows as the engine keeps them: opened when a stage is entered, closed when it is
 left, a handoff's own deadline closed by the acknowledgement, paused by a hold and restarted
-by a resume with the working days that were left, periodic duties renewed by their self-loop
-action, and which projects count as overdue at a given instant.
+by a resume with the working days that were left, recurring duties renewed on their
+schedule by their self-loop action, and which projects count as overdue at a given instant.
 
 Every test runs on SQLite and PostgreSQL (the `engine` fixture); time is a parameter."""
 
@@ -254,17 +254,18 @@ def test_entering_implementation_opens_the_monthly_report_duty_beside_the_stage_
     found = open_deadlines(engine, code)
     assert set(found) == {("stage", None), ("duty", "report_progress")}
     assert found[("stage", None)].due_at == utc("2026-12-30T21:59:59")  # implementation end
-    assert found[("duty", "report_progress")].due_at == utc("2026-03-03T21:59:59")  # 21 WD
+    # the 5th working day of February (entered on Monday 2 February)
+    assert found[("duty", "report_progress")].due_at == utc("2026-02-06T21:59:59")
 
 
-def test_reporting_progress_renews_the_duty_from_the_day_of_the_report(engine: Engine) -> None:
+def test_reporting_progress_renews_the_duty_on_its_schedule(engine: Engine) -> None:
     code = in_implementation(engine)
     first = open_deadlines(engine, code)[("duty", "report_progress")]
     reported = utc("2026-02-16T08:00:00")
     engine.advance(code, "report_progress", actor=JANIS, now=reported)
     renewed = open_deadlines(engine, code)[("duty", "report_progress")]
     assert renewed.id != first.id
-    assert renewed.due_at == utc("2026-03-17T21:59:59")
+    assert renewed.due_at == utc("2026-03-06T21:59:59")  # March's 5th working day
     assert next(r for r in deadline_rows(engine, code) if r.id == first.id).closed_at == reported
     assert timer_rows(engine, first.id) == {}
 

@@ -317,3 +317,23 @@ def test_the_coordinators_page_previews_and_applies(site: Site) -> None:  # noqa
     shown = client.get(answer.headers["location"]).text
     assert "Pārcelti: 3; atteikti: 2; jau jaunajā versijā: 1." in shown  # the finished one stays
     assert audit.verify(site.engine.db, full=True).ok
+
+
+def test_a_recurring_duty_runs_on_after_migration(engine: Engine) -> None:
+    end = (T0 + 400 * DAY).date()
+    code = engine.create_project(
+        title="Ceļa pārbūve", unit=UNIT, actor=LIGA, now=T0, dates={"implementation_end": end}
+    ).code
+    engine.force(code, "implementation", reason="Līgums parakstīts", actor=COORDINATOR, now=T0)
+
+    def monthly() -> list[object]:
+        view = engine.project(code, actor=COORDINATOR, now=T1)
+        return [d.due_at for d in view.deadlines if d.action == "report_progress"]
+
+    before = monthly()
+    assert before  # the monthly report's occurrence runs
+    load_two(engine)
+    plans = run(engine, write=True, from_version=None, codes=[code])
+    assert plans[code].applied
+    assert monthly() == before  # kept: the same occurrence, now under version 2
+    assert audit.verify(engine.db, full=True).ok

@@ -139,6 +139,31 @@ def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
         )
     if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
         out.append((base, "reminders and escalation need a deadline"))
+    for duty, spec in _mapping(stage.get("recurring")).items():
+        out += _recurring_findings(raw, name, duty, _mapping(spec))
+    return out
+
+
+def _recurring_findings(raw: _Raw, stage: str, duty: str, spec: dict[str, Any]) -> list[Finding]:
+    """A recurring duty is ticked off by a self-loop of its stage without a deadline of
+    its own, and counts only from declared project dates."""
+    base: tuple[str | int, ...] = ("stages", stage, "recurring", duty)
+    out: list[Finding] = []
+    if raw.is_terminal(stage):
+        out.append((base, "a terminal stage has no recurring duties"))
+    action = _mapping(raw.actions.get(duty))
+    sources = [s for _, s in _names(action.get("from"))]
+    if not action or action.get("to") != stage or stage not in sources:
+        out.append((base, f"needs a self-loop action {duty!r} from {stage!r} to {stage!r}"))
+    elif action.get("deadline") or action.get("opened_by"):
+        out.append((base, f"action {duty!r} ticks a recurring duty off: it has no deadline"))
+    for path in (("schedule", "from"), ("until", "after")):
+        date = _mapping(spec.get(path[0])).get(path[1])
+        if isinstance(date, str) and date not in raw.dates:
+            out.append(((*base, *path), f"unknown project date {date!r} (declare it under dates)"))
+    for i, step in enumerate(_list(spec.get("escalation"))):
+        if isinstance(step, dict):
+            out += raw.role_refs((*base, "escalation", i, "to"), step.get("to"))
     return out
 
 

@@ -64,6 +64,7 @@ STAGE_FIELDS = (
     "deadline",
     "reminders",
     "escalation",
+    "recurring",
     "terminal",
 )
 CHECKLIST_FIELDS = ("title",)

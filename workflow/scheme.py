@@ -86,6 +86,71 @@ class EscalationStep(_Model):
     to: Identifier
 
 
+class MonthlyRule(_Model):
+    """The Nth working day of every month."""
+
+    working_day: Annotated[int, Field(ge=1, le=20)]
+
+
+class YearlyRule(_Model):
+    """Once a year: a day of a month (moved on to the next working day when it is a day
+    off), or the Nth working day of a month (exactly one of them)."""
+
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)] | None = None
+    working_day: Annotated[int, Field(ge=1, le=20)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> YearlyRule:
+        if (self.day is None) == (self.working_day is None):
+            raise ValueError("give exactly one of day or working_day")
+        return self
+
+
+class Schedule(_Model):
+    """When a recurring duty falls due: `monthly`, `yearly`, or `every_months` counted
+    from a project date (exactly one of them)."""
+
+    monthly: MonthlyRule | None = None
+    yearly: YearlyRule | None = None
+    every_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    start: Identifier | None = Field(
+        default=None,
+        alias="from",
+        description="With every_months: the project date the months count from.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        given = [k for k in ("monthly", "yearly", "every_months") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of monthly, yearly or every_months")
+        if (self.every_months is None) != (self.start is None):
+            raise ValueError("every_months needs from (a project date), and only it does")
+        return self
+
+
+class Until(_Model):
+    """The end of a recurring duty: a span of years and months after a project date."""
+
+    after: Identifier
+    years: Annotated[int, Field(ge=0, le=30)] = 0
+    months: Annotated[int, Field(ge=0, le=360)] = 0
+
+
+class RecurringDuty(_Model):
+    """A duty that falls due on a calendar schedule while the project is in its stage
+    (a monthly progress report, a yearly monitoring report). Each occurrence is a clock
+    of its own with its own reminders and escalation ladder; it is ticked off by the
+    self-loop action of the same name, and the next occurrence opens when one is ticked
+    off or falls overdue."""
+
+    schedule: Schedule
+    until: Until | None = None
+    reminders: list[Reminder] = Field(default_factory=list)
+    escalation: list[EscalationStep] = Field(default_factory=list)
+
+
 class Role(_Model):
     """A role people hold in a unit; its level decides where it may act."""
 
@@ -111,6 +176,11 @@ class Stage(_Model):
     escalation: list[EscalationStep] = Field(default_factory=list)
     checklist: dict[Identifier, Label | None] = Field(default_factory=dict)
     terminal: bool = False
+    recurring: dict[Identifier, RecurringDuty] = Field(
+        default_factory=dict,
+        description="Duties due on a calendar schedule while the project is in the stage, "
+        "each named by the self-loop action that ticks an occurrence off.",
+    )
 
     @field_validator("checklist", mode="before")
     @classmethod

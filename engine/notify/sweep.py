@@ -146,6 +146,20 @@ def fire(
         org = orgs[base.version_id] = base.during(absence.today(conn, base, now))
     to = addressed(org, cs, row, timer)
     kind = notice_kind(timer.step)
+    cal = engine.calendar(org, cs.scheme.calendar.timezone)
+    if kind == "overdue" and timer.deadline_kind == "duty" and timer.deadline_action:
+        # A recurring duty's schedule goes on past a missed occurrence.
+        timekeeping.lapsed(
+            conn,
+            row.id,
+            cs.scheme,
+            timer.deadline_stage,
+            timer.deadline_action,
+            timer.due_at,
+            now,
+            cal,
+            row.date_values,
+        )
     about = About(
         cs.scheme,
         org,
@@ -153,7 +167,7 @@ def fire(
         timer.deadline_stage,
         timer.due_at,
         now,
-        engine.calendar(org, cs.scheme.calendar.timezone),
+        cal,
         duty=timer.deadline_action if timer.deadline_kind == "duty" else None,
         web_url=engine.web_url,
     )
