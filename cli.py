@@ -13,6 +13,7 @@ import os
 
 import click
 
+import commands.clocks  # adds `project extend`
 import commands.financing  # adds `project financing` and `report forecast`
 import commands.migration  # noqa: F401  (adds `project migrate`)
 

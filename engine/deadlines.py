@@ -1,6 +1,7 @@
-"""Planning deadlines: when a stage, a periodic duty or a handoff is due, and when its
-reminders and escalation steps fire. Pure functions; the engine stores the result in the
-same transaction as the move that caused it.
+"""Planning deadlines: when a stage, a periodic duty, a handoff or an outside body's
+answer (an `external` clock) is due, and when its reminders and escalation steps fire.
+Pure functions; the engine stores the result in the same transaction as the move that
+caused it.
 
 Times: a deadline falls at the end of its day in local time; a reminder fires at the
 start of the working day; an escalation step at the end of its day. All in UTC.
@@ -13,11 +14,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+
 from engine import recurring
 from workflow.calendar import WorkingCalendar
-from workflow.scheme import Deadline, Duration, EscalationStep, Reminder, Scheme
+from workflow.scheme import (
+    ENTRY,
+    Deadline,
+    Duration,
+    EscalationStep,
+    Period,
+    Reminder,
+    Scheme,
+)
 
 DEFAULT_HANDOFF = Duration(working_days=2)
+FOLLOW_UP = "followup"
+"""The one step of an external clock: remind the stage's people to follow up."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +47,7 @@ class Step:
 class Plan:
     """A deadline to store: what is due, when, and its timers."""
 
-    kind: str  # stage | duty | handoff
+    kind: str  # stage | duty | handoff | external
     stage: str
     action: str | None
     due_at: dt.datetime
@@ -130,7 +143,43 @@ def plan_entry(
         plans.extend(
             plan_recurring(scheme, stage_name, name, cal.local_date(entered), entered, cal, dates)
         )
+    plans.extend(plan_external(scheme, stage_name, entered, cal, dates))
     return plans
+
+
+def period_end(period: Period, start: dt.date, cal: WorkingCalendar) -> dt.date:
+    """The day an outside body's period counted from `start` ends: months and calendar
+    days that end on a day off move on to the next working day, as administrative
+    deadlines do; working days count the organisation's calendar."""
+    if period.months is not None:
+        day: dt.date = start + relativedelta(months=period.months)
+        return cal.next_working_day(day)
+    span = Duration(working_days=period.working_days, calendar_days=period.calendar_days)
+    return cal.add(start, span)
+
+
+def external_plan(stage_name: str, due: dt.datetime) -> Plan:
+    """An external clock due at `due`: one follow-up reminder then, no escalation."""
+    return Plan("external", stage_name, None, due, [Step(FOLLOW_UP, None, due)])
+
+
+def plan_external(
+    scheme: Scheme,
+    stage_name: str,
+    entered: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+) -> list[Plan]:
+    """The clock of the outside body a stage waits on (`waits_on`), counted from the day
+    the stage is entered (`entry`) or from a project date; none when that date is not
+    set or the stage waits on nobody."""
+    clock = scheme.stages[stage_name].waits_on
+    if clock is None:
+        return []
+    start = cal.local_date(entered) if clock.starts == ENTRY else dates.get(clock.starts)
+    if start is None:
+        return []
+    return [external_plan(stage_name, cal.end_of(period_end(clock.period, start, cal)))]
 
 
 def plan_recurring(
@@ -198,6 +247,8 @@ def replan(
 ) -> Plan:
     """A paused deadline restarted with the working days it had left."""
     due = cal.end_of(cal.add_working_days(cal.local_date(resumed), remaining_working_days))
+    if plan_kind == "external":
+        return external_plan(stage_name, due)
     notify = getattr(stage, "owner", None) if plan_kind == "handoff" else None
     return Plan(
         plan_kind, stage_name, action, due, steps_for(stage, due, resumed, cal, notify_role=notify)

@@ -1,6 +1,7 @@
 """The running deadlines a person may see, as events for a calendar program.
 
-Each open, running deadline (a stage, a periodic duty or a handoff to acknowledge) is
+Each open, running deadline (a stage, a periodic duty, a handoff to acknowledge or an
+outside body's decision awaited) is
 one event at its due time, with a stable UID; render/ical.py writes them as an
 iCalendar file.
 """
@@ -23,8 +24,18 @@ from workflow.labels import text
 from workflow.scheme import COORDINATOR
 
 _KIND = {
-    "lv": {"stage": "termiņš", "duty": "kārtējais uzdevums", "handoff": "pieņemt nodošanu"},
-    "en": {"stage": "deadline", "duty": "periodic duty", "handoff": "acknowledge the handoff"},
+    "lv": {
+        "stage": "termiņš",
+        "duty": "kārtējais uzdevums",
+        "handoff": "pieņemt nodošanu",
+        "external": "ārējās iestādes lēmuma termiņš",
+    },
+    "en": {
+        "stage": "deadline",
+        "duty": "periodic duty",
+        "handoff": "acknowledge the handoff",
+        "external": "the outside body's decision due",
+    },
 }
 
 

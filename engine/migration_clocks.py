@@ -18,8 +18,10 @@ from sqlalchemy import Connection
 from engine.deadlines import (
     Plan,
     due_at,
+    external_plan,
     ladder_of,
     plan_duty,
+    plan_external,
     plan_recurring,
     replan,
     steps_for,
@@ -48,11 +50,13 @@ def clocks(
     by_deadline: dict[int, list[TimerRecord]] = {}
     for t in timers:
         by_deadline.setdefault(t.deadline_id, []).append(t)
-    has_stage, duties = False, set()
+    has_stage, has_external, duties = False, False, set()
     for d in open_now:
         old = by_deadline.get(d.id, [])
         if d.kind == "stage":
             has_stage = True
+        if d.kind == "external":
+            has_external = True
         if d.kind == "duty" and d.action:
             duties.add(d.action)
         rebuilt = _rebuild(ctx, target, d, draft, req)
@@ -80,6 +84,9 @@ def clocks(
         if periodic and action.to == new and new in action.source and name not in duties:
             for fresh in plan_duty(target.scheme, name, req.now, cal, dates):
                 _opened(draft, fresh)
+    if not has_external:  # the new version makes the stage wait on an outside body
+        for fresh in plan_external(target.scheme, new, row.stage_entered_at, cal, dates):
+            _opened(draft, fresh)
     for name in spec.recurring:  # a recurring duty the new version adds to the stage
         if name not in duties:
             after = cal.local_date(req.now)
@@ -114,6 +121,10 @@ def _rebuild(
             if found is None:
                 return None
             due, mode = found, "recomputed"
+    elif d.kind == "external":  # the outside body's clock: kept while the stage waits on it
+        if spec.waits_on is None:
+            return None
+        return mode, external_plan(new, due)
     elif d.kind == "duty":
         action = target.scheme.actions.get(d.action or "")
         recurring = (d.action or "") in spec.recurring

@@ -421,7 +421,8 @@ def _clocks(
         left = None
         if not paused and now is not None:
             left = cal.working_days_between(cal.local_date(now), cal.local_date(d.due_at))
-        overdue = not paused and now is not None and d.due_at < now
+        # An outside body's lapsed period is a follow-up, not the municipality's delay.
+        overdue = not paused and now is not None and d.due_at < now and d.kind != "external"
         out.append(DeadlineView(d.kind, d.action, title, d.due_at, left, overdue, paused))
     return out
 

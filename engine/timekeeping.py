@@ -43,7 +43,7 @@ def open_plans(
     ]
 
 
-ALL_KINDS = ("stage", "duty", "handoff")
+ALL_KINDS = ("stage", "duty", "handoff", "external")
 
 
 def close(
@@ -65,11 +65,12 @@ def close(
 
 def pause(conn: Connection, project_id: int, now: dt.datetime, cal: WorkingCalendar) -> int:
     """Stop the clock of every open deadline that runs, remembering the working days left
-    (a deadline paused already keeps what it had left)."""
+    (a deadline paused already keeps what it had left). An outside body's clock runs on:
+    the municipality's hold does not stop CFLA's period."""
     today = cal.local_date(now)
     n = 0
     for row in stored.open_deadlines_by_id(conn, project_id):
-        if row.paused_at is not None:
+        if row.paused_at is not None or row.kind == "external":
             continue
         left = max(0, cal.working_days_between(today, cal.local_date(row.due_at)))
         stored.pause_deadline(conn, row.id, now, left)

@@ -12,6 +12,7 @@ from render import formats
 from render.catalogue import words
 from render.speech import Speech
 from render.tables import text_table
+from workflow.labels import text
 
 RIGA = ZoneInfo("Europe/Riga")
 
@@ -91,6 +92,9 @@ def project_show(p: ProjectView, speech: Speech, echo: Callable[[str], None]) ->
             ),
         )
     for d in p.deadlines:
+        if d.kind == "external":
+            fact("clk_show_external", _waits(d, p.stage, speech))
+            continue
         key = {"stage": "show_due", "duty": "show_duty", "handoff": "show_ack_by"}[d.kind]
         what = f"{d.title}: " if d.kind == "duty" else ""
         fact(key, f"{what}{due(d, lang)}{' ' + w['show_paused'] if d.paused else ''}")
@@ -106,6 +110,17 @@ def project_show(p: ProjectView, speech: Speech, echo: Callable[[str], None]) ->
         by = item.checked_by
         who = f"  ({speech.name(by)}, {_when(item.checked_at, lang)})" if item.checked_at else ""
         echo(f"  [{mark}] {item.title} ({item.item}){who}")
+
+
+def _waits(d: DeadlineView, stage: str, speech: Speech) -> str:
+    """An outside body's clock: whom the stage waits on and until when; past that, a
+    prompt to follow up (never "overdue": the delay is not the municipality's)."""
+    lang, w = speech.lang, speech.w
+    spec = speech.scheme.stages.get(stage) if speech.scheme is not None else None
+    clock = spec.waits_on if spec is not None else None
+    body = text(clock.body, lang) if clock is not None else "?"
+    date = formats.day(d.due_at.astimezone(RIGA).date(), lang)
+    return w["clk_waits_lapsed" if d.overdue else "clk_waits_until"].format(body=body, date=date)
 
 
 def action_table(actions: Sequence[ActionView], speech: Speech, stage: str) -> list[str]:

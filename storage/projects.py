@@ -115,7 +115,14 @@ _SET_HEAD = (
 # status join it too.
 NEXT_DUE = (
     select(deadlines.c.project_id, func.min(deadlines.c.due_at).label("due_at"))
-    .where(and_(deadlines.c.closed_at.is_(None), deadlines.c.paused_at.is_(None)))
+    # An outside body's clock (kind external) never makes a project overdue or due.
+    .where(
+        and_(
+            deadlines.c.closed_at.is_(None),
+            deadlines.c.paused_at.is_(None),
+            deadlines.c.kind != "external",
+        )
+    )
     .group_by(deadlines.c.project_id)
 )
 _PENDING = select(handoffs).where(handoffs.c.acknowledged_at.is_(None))

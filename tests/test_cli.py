@@ -683,7 +683,7 @@ def test_scheme_show_json_gives_deadlines_as_data() -> None:
     result = CliRunner().invoke(cli.main, ["scheme", "show", str(SCHEME_FILE), "--json"])
     shown = json.loads(result.output)
     stages = {s["stage"]: s for s in shown["stages"]}
-    assert stages["evaluation"]["deadline"] == {"calendar_days": 92}
+    assert stages["evaluation"]["deadline"] is None  # CFLA's clock: waits_on, no deadline
     assert stages["submission"]["deadline"] == {"before": "call_deadline", "working_days": 2}
     assert stages["idea"]["escalation"][0] == {"after": {"working_days": 1}, "to": "parish_head"}
     actions = {a["action"]: a for a in shown["actions"]}

@@ -296,8 +296,9 @@ DAY = dt.timedelta(days=1)
 
 
 def in_evaluation(engine: Engine) -> str:
-    """A project forced into external evaluation and acknowledged by its project manager."""
-    code = new_idea(engine)
+    """A project forced into external evaluation and acknowledged by its project manager;
+    the call closed on Friday 30 January 2026, so CFLA's clock runs to 30 April."""
+    code = new_idea(engine, dates={"call_deadline": dt.date(2026, 1, 30)})
     engine.force(code, "evaluation", reason="submitted on paper", actor=COORDINATOR, now=T0 + HOUR)
     engine.acknowledge(code, actor=JANIS, now=T0 + 2 * HOUR)
     return code
@@ -319,7 +320,7 @@ def test_entering_evaluation_opens_no_clarification_clock_until_a_request_is_rec
     engine: Engine,
 ) -> None:
     code = in_evaluation(engine)
-    assert set(open_deadlines(engine, code)) == {("stage", None)}
+    assert set(open_deadlines(engine, code)) == {("external", None)}
 
 
 def test_a_week_in_evaluation_without_a_request_sends_no_notice_and_no_escalation(
@@ -337,7 +338,7 @@ def test_recording_a_request_starts_the_five_working_day_answer_clock(engine: En
     code = in_evaluation(engine)
     engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
     found = open_deadlines(engine, code)
-    assert set(found) == {("stage", None), ("duty", "answer_clarifications")}
+    assert set(found) == {("external", None), ("duty", "answer_clarifications")}
     assert found[("duty", "answer_clarifications")].due_at == utc("2026-02-17T21:59:59")
 
 
@@ -356,7 +357,7 @@ def test_answering_closes_the_clock_and_the_next_one_waits_for_the_next_request(
     code = in_evaluation(engine)
     engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED)
     engine.advance(code, "answer_clarifications", actor=JANIS, now=ASKED + 2 * DAY)
-    assert set(open_deadlines(engine, code)) == {("stage", None)}
+    assert set(open_deadlines(engine, code)) == {("external", None)}
     engine.advance(code, "request_clarifications", actor=JANIS, now=ASKED + 9 * DAY)
     assert ("duty", "answer_clarifications") in open_deadlines(engine, code)
 
@@ -384,7 +385,8 @@ def test_the_project_view_shows_the_stage_and_the_duty_clock_each_with_its_own_d
     clocks = {(d.kind, d.title): d.due_at for d in view.deadlines}
     assert clocks == {
         ("duty", "Answer a request for clarification"): utc("2026-02-17T21:59:59"),
-        ("stage", "External evaluation"): utc("2026-05-05T20:59:59"),  # 92 days
+        # CFLA's clock: 3 months after the call closed on 30 January
+        ("external", "External evaluation"): utc("2026-04-30T20:59:59"),
     }
     assert view.due_at == utc("2026-02-17T21:59:59")  # lists still sort by the earliest
 

@@ -53,6 +53,7 @@ def _names(w: Words) -> dict[str, str]:
         "stage": w["migrate_kind_stage"],
         "duty": w["migrate_kind_duty"],
         "handoff": w["migrate_kind_handoff"],
+        "external": w["clk_kind_external"],
         "kept": w["migrate_mode_kept"],
         "recomputed": w["migrate_mode_recomputed"],
         "opened": w["migrate_mode_opened"],

@@ -118,7 +118,7 @@ def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
     base: tuple[str | int, ...] = ("stages", name)
     out: list[Finding] = []
     if stage.get("terminal") is True:
-        for key in ("deadline", "reminders", "escalation"):
+        for key in ("deadline", "reminders", "escalation", "waits_on"):
             if stage.get(key):
                 out.append(((*base, key), f"a terminal stage has no {key}"))
     elif "owner" not in stage:
@@ -141,6 +141,14 @@ def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
         out.append((base, "reminders and escalation need a deadline"))
     for duty, spec in _mapping(stage.get("recurring")).items():
         out += _recurring_findings(raw, name, duty, _mapping(spec))
+    starts = _mapping(stage.get("waits_on")).get("starts")
+    if isinstance(starts, str) and starts != "entry" and starts not in raw.dates:
+        out.append(
+            (
+                (*base, "waits_on", "starts"),
+                f"unknown project date {starts!r} (declare it under dates, or say entry)",
+            )
+        )
     return out
 
 

@@ -151,6 +151,43 @@ class RecurringDuty(_Model):
     escalation: list[EscalationStep] = Field(default_factory=list)
 
 
+class Period(_Model):
+    """An outside body's span: calendar months, working days or calendar days (exactly
+    one of them)."""
+
+    months: Annotated[int, Field(ge=1, le=120)] | None = None
+    working_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    calendar_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Period:
+        given = [k for k in ("months", "working_days", "calendar_days") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of months, working_days or calendar_days")
+        return self
+
+
+ENTRY = "entry"
+"""`waits_on.starts` for a clock counted from the day the stage is entered."""
+
+
+class ExternalClock(_Model):
+    """A stage waiting on an outside body (CFLA, LAD, the Treasury) that has its own
+    period to answer in, extendable once. Its clock only reminds the stage's people to
+    follow up when the period lapses: it never escalates and never makes the project
+    overdue, since the delay is not the municipality's."""
+
+    body: Label
+    period: Period
+    extension: Period | None = None
+    starts: Identifier = Field(
+        default=ENTRY,
+        description="What the period counts from: `entry` (the day the stage is "
+        "entered) or a project date the scheme declares (e.g. call_deadline); a clock "
+        "counted from a date that is not set does not start.",
+    )
+
+
 class Role(_Model):
     """A role people hold in a unit; its level decides where it may act."""
 
@@ -176,6 +213,11 @@ class Stage(_Model):
     escalation: list[EscalationStep] = Field(default_factory=list)
     checklist: dict[Identifier, Label | None] = Field(default_factory=dict)
     terminal: bool = False
+    waits_on: ExternalClock | None = Field(
+        default=None,
+        description="An outside body the stage waits on, with its period and extension "
+        "(an `external` clock: one follow-up reminder, no escalation, never overdue).",
+    )
     recurring: dict[Identifier, RecurringDuty] = Field(
         default_factory=dict,
         description="Duties due on a calendar schedule while the project is in the stage, "

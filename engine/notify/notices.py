@@ -14,6 +14,7 @@ from engine.notify.messages import lv_case, render
 from engine.permissions import OrgIndex
 from storage import outbox as stored
 from workflow.calendar import WorkingCalendar
+from workflow.labels import Label, text
 
 if TYPE_CHECKING:
     from engine.work import Context
@@ -65,6 +66,17 @@ def message_rows(
             }
         )
     return rows
+
+
+def follow_up_context(base: ContextFor, body: Label) -> ContextFor:
+    """The context of an external clock's follow-up (template `followup.txt`): a
+    deadline's, plus the outside body waited on, named in the reader's language. The
+    lapse is the body's, not the municipality's: no "overdue by" count is given."""
+
+    def context(lang: str) -> dict[str, Any]:
+        return {**base(lang), "body": text(body, lang), "days_left": None}
+
+    return context
 
 
 def standing_in(
@@ -121,4 +133,4 @@ def project_notices(
     )
 
 
-__all__ = ["DIGESTED", "enqueue", "message_rows", "project_notices"]
+__all__ = ["DIGESTED", "enqueue", "follow_up_context", "message_rows", "project_notices"]

@@ -15,6 +15,9 @@ due: a reminder whose deadline has passed is not sent (the overdue notice covers
 nor one overtaken by a later reminder of the same deadline; of the escalation steps of
 one deadline due at once only the highest is sent, and its history event lists the
 steps it caught up. Skipped timers are marked fired, so nothing is sent later either.
+
+An outside body's clock (kind `external`) has one step, `followup`: the stage's people
+are reminded once to follow up, and nothing escalates.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine import absence, timekeeping
+from engine.deadlines import FOLLOW_UP
 from engine.failpoints import failpoint
 from engine.machines import CompiledScheme
 from engine.notify import recipients
 from engine.notify.context import About, deadline_context
-from engine.notify.notices import enqueue, message_rows
+from engine.notify.notices import enqueue, follow_up_context, message_rows
 from engine.notify.recipients import Recipients
 from engine.permissions import OrgIndex
 from engine.service import Change, Engine
@@ -93,7 +97,7 @@ def superseded(conn: Connection, timer: DueTimer, now: dt.datetime) -> bool:
     passed, or a step overtaken by a later step of its kind (reminder, escalation) of
     the same deadline that is due too."""
     step = timer.step
-    if step == "overdue":
+    if step in ("overdue", FOLLOW_UP):
         return False
     if step.startswith("reminder") and timer.due_at <= now:
         return True
@@ -102,7 +106,10 @@ def superseded(conn: Connection, timer: DueTimer, now: dt.datetime) -> bool:
 
 
 def notice_kind(step: str) -> str:
-    """The message a timer's step sends: escalation, overdue or reminder."""
+    """The message a timer's step sends: escalation, overdue, reminder, or an external
+    clock's follow-up."""
+    if step == FOLLOW_UP:
+        return FOLLOW_UP
     if step.startswith("escalation"):
         return "escalation"
     return "overdue" if step == "overdue" else "reminder"
@@ -172,6 +179,10 @@ def fire(
         web_url=engine.web_url,
     )
     level = int(timer.step.removeprefix("escalation")) + 1 if kind == "escalation" else 0
+    context_for = deadline_context(about, kind=timer.deadline_kind, level=level, role=to.role)
+    waits_on = cs.scheme.stages[timer.deadline_stage].waits_on
+    if kind == FOLLOW_UP and waits_on is not None:
+        context_for = follow_up_context(context_for, waits_on.body)
     rows = message_rows(
         org,
         to.people,
@@ -180,7 +191,7 @@ def fire(
         project_id=row.id,
         now=now,
         deadline_id=timer.deadline_id,
-        context_for=deadline_context(about, kind=timer.deadline_kind, level=level, role=to.role),
+        context_for=context_for,
         instead=to.instead,
     )
     report.fired += 1

@@ -20,6 +20,7 @@ from render.refusals import (
     absence,
     admin,
     audit,
+    clocks,
     details,
     diff,
     financing,
@@ -50,6 +51,7 @@ _DOMAINS = (
     migration,
     absence,
     financing,
+    clocks,
 )
 CATALOGUE: dict[str, tuple[str, str]] = {
     code: entry for domain in _DOMAINS for code, entry in domain.ENTRIES.items()
