@@ -88,30 +88,72 @@ def _calendar(s: Settings) -> Any:
     return found if found is not None else national_calendar()
 
 
+def _meetings(s: Settings, year: int) -> list[tuple[dt.date, dt.date, str]]:
+    """The meetings the stored organisation lists in `year`: (day, documents cut-off,
+    body title); none when no organisation is loaded."""
+    from engine.calendars import stored_calendar
+    from workflow.labels import text
+
+    cal = stored_calendar(s.db_url)
+    if cal is None:
+        return []
+    engine = s.engine()
+    with engine.db.read() as conn:
+        org = engine.org_index(conn).org
+    return sorted(
+        (day, cal.add(day, body.cutoff, sign=-1), text(body.title, s.lang))
+        for body in org.meetings.values()
+        for day in body.dates
+        if day.year == year
+    )
+
+
 @calendar.command("show")
 @click.option("--year", type=int, required=True)
 @json_option
 @pass_settings
 def calendar_show(s: Settings, year: int, as_json: bool) -> None:
-    """Days off on weekdays and working days on weekends in YEAR."""
+    """Days off on weekdays and working days on weekends in YEAR, and the meetings the
+    organisation lists in it (with their documents cut-off)."""
+    from render import formats
+    from render.catalogue import words
     from workflow import domains
 
     entries = _calendar(s).entries(domains.year("year", year), s.lang)
+    meetings = _meetings(s, year)
     if as_json:
-        echo_json(
-            [
-                {"date": e.date.isoformat(), "kind": e.kind, "name": e.name, "source": e.source}
-                for e in entries
-            ]
-        )
-        return
-    table(
-        [
-            (e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
+        days = [
+            {"date": e.date.isoformat(), "kind": e.kind, "name": e.name, "source": e.source}
             for e in entries
-        ],
-        ["date", "", "kind", "source", "name"],
-    )
+        ]
+        days += [
+            {
+                "date": d.isoformat(),
+                "kind": "meeting",
+                "name": body,
+                "source": "organisation",
+                "cutoff": c.isoformat(),
+            }
+            for d, c, body in meetings
+        ]
+        echo_json(sorted(days, key=lambda row: str(row["date"])))
+        return
+    w = words(s.lang)
+    rows = [
+        (e.date.isoformat(), e.date.strftime("%a"), e.kind.replace("_", " "), e.source, e.name)
+        for e in entries
+    ]
+    rows += [
+        (
+            d.isoformat(),
+            d.strftime("%a"),
+            w["mtg_kind"],
+            w["mtg_source"],
+            w["mtg_row"].format(body=body, cutoff=formats.day(c, s.lang)),
+        )
+        for d, c, body in meetings
+    ]
+    table(sorted(rows, key=lambda row: row[0]), ["date", "", "kind", "source", "name"])
 
 
 @calendar.command("add-days")

@@ -5,12 +5,16 @@ caused it.
 
 Times: a deadline falls at the end of its day in local time; a reminder fires at the
 start of the working day; an escalation step at the end of its day. All in UTC.
+
+A stage decided at a body's meeting (`decided_at`) is due at the first meeting the
+organisation lists on or after its preparation deadline, with one more reminder at that
+meeting's documents cut-off; past the last listed meeting it keeps its plain deadline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,6 +22,7 @@ from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 
 from engine import recurring
 from workflow.calendar import WorkingCalendar
+from workflow.org import Meetings
 from workflow.scheme import (
     ENTRY,
     Deadline,
@@ -106,6 +111,57 @@ def due_at(
     return cal.due(entered, deadline)
 
 
+@dataclass(frozen=True)
+class MeetingLadder:
+    """A stage's reminders with one more at its meeting's documents cut-off (unless a
+    reminder of the stage already falls then), and its escalation."""
+
+    reminders: Sequence[Reminder]
+    escalation: Sequence[EscalationStep]
+
+
+def meeting_plan(
+    stage_name: str,
+    stage: Ladder,
+    body: Meetings,
+    prepared: dt.datetime,
+    entered: dt.datetime,
+    cal: WorkingCalendar,
+) -> Plan | None:
+    """The clock of a stage decided at `body`'s meeting: due at the end of the first
+    listed meeting on or after the day of `prepared` (its preparation deadline), reminded
+    at the cut-off too; None when no listed meeting falls that late."""
+    day = body.first_on_or_after(cal.local_date(prepared))
+    if day is None:
+        return None
+    reminders = list(stage.reminders)
+    if all(r.before != body.cutoff for r in reminders):
+        reminders.append(Reminder(before=body.cutoff))
+    due = cal.end_of(day)
+    ladder = MeetingLadder(reminders, stage.escalation)
+    return Plan("stage", stage_name, None, due, steps_for(ladder, due, entered, cal))
+
+
+def stage_plan(
+    scheme: Scheme,
+    stage_name: str,
+    deadline: Deadline,
+    entered: dt.datetime,
+    cal: WorkingCalendar,
+    dates: dict[str, dt.date],
+    meetings: Mapping[str, Meetings],
+) -> Plan | None:
+    """The stage's own clock: its deadline, or the meeting that decides it after that."""
+    stage = scheme.stages[stage_name]
+    due = due_at(deadline, entered, cal, dates)
+    if due is None:
+        return None
+    body = meetings.get(stage.decided_at) if stage.decided_at else None
+    if body is not None and (found := meeting_plan(stage_name, stage, body, due, entered, cal)):
+        return found
+    return Plan("stage", stage_name, None, due, steps_for(stage, due, entered, cal))
+
+
 def plan_entry(
     scheme: Scheme,
     stage_name: str,
@@ -114,10 +170,12 @@ def plan_entry(
     dates: dict[str, dt.date],
     *,
     via: str | None = None,
+    meetings: Mapping[str, Meetings] | None = None,
 ) -> list[Plan]:
-    """Deadlines opened by entering `stage_name` (via action `via`): the stage's own, and
-    one per periodic duty (a self-loop with a deadline) leaving it. A duty done on request
-    (`opened_by`) waits for its opening action instead."""
+    """Deadlines opened by entering `stage_name` (via action `via`): the stage's own (at
+    the meeting of `meetings` that decides it, if any), and one per periodic duty (a
+    self-loop with a deadline) leaving it. A duty done on request (`opened_by`) waits for
+    its opening action instead."""
     stage = scheme.stages[stage_name]
     plans: list[Plan] = []
     deadline = stage.deadline
@@ -128,9 +186,9 @@ def plan_entry(
     ):
         deadline = scheme.actions[via].deadline
     if deadline is not None:
-        due = due_at(deadline, entered, cal, dates)
-        if due is not None:
-            plans.append(Plan("stage", stage_name, None, due, steps_for(stage, due, entered, cal)))
+        own = stage_plan(scheme, stage_name, deadline, entered, cal, dates, meetings or {})
+        if own is not None:
+            plans.append(own)
     for name, action in scheme.actions.items():
         if (
             action.deadline is not None

@@ -95,8 +95,9 @@ def load_scheme(
         others = _latest_roles(conn, engine, besides=scheme.scheme) or {}
         _check_org_roles(org.org, scheme, others, source, file)
         last = versions.newest_scheme(conn, scheme.scheme)
+        warnings = meeting_warnings(org.org, scheme)
         if last is not None and last.content_hash == digest:
-            return Loaded("scheme", scheme.scheme, last.version, created=False)
+            return Loaded("scheme", scheme.scheme, last.version, False, warnings)
         version = 1 if last is None else last.version + 1
         versions.add_scheme_version(
             conn,
@@ -108,7 +109,7 @@ def load_scheme(
             loaded_at=now,
             loaded_by=actor,
         )
-        return Loaded("scheme", scheme.scheme, version, created=True)
+        return Loaded("scheme", scheme.scheme, version, True, warnings)
 
 
 def _check_org_roles(
@@ -162,8 +163,10 @@ def load_org(
         digest = _digest(compiled)
         last = versions.newest_org(conn)
         name = text(org.municipality.name, "lv")
+        schemes = engine.loaded_schemes(conn)
+        warnings = [w for cs in schemes for w in meeting_warnings(org, cs.scheme)]
         if last is not None and last.content_hash == digest:
-            return Loaded("organisation", name, last.version, created=False)
+            return Loaded("organisation", name, last.version, False, warnings)
         _replace_units(conn, org, source, file)
         _replace_people(conn, org)
         cal = WorkingCalendar(org.calendar)
@@ -177,7 +180,7 @@ def load_org(
             loaded_at=now,
             loaded_by=actor,
         )
-        return Loaded("organisation", name, vid, created=True)
+        return Loaded("organisation", name, vid, True, warnings)
 
 
 def _replace_units(conn: Connection, org: Organisation, source: str, file: str) -> None:
@@ -216,6 +219,23 @@ def _replace_people(conn: Connection, org: Organisation) -> None:
     records = [versions.PersonRecord(pid, p.name, p.email, p.lang) for pid, p in org.people.items()]
     rows = sorted({(pid, a.role, a.unit) for pid, p in org.people.items() for a in p.roles})
     versions.replace_people(conn, records, rows)
+
+
+def meeting_warnings(org: Organisation, scheme: Scheme) -> list[str]:
+    """Stages decided at a body the organisation lists no meetings for: they keep their
+    plain deadlines, which is allowed but most likely a body missing from the file."""
+    return [
+        f"scheme {scheme.scheme}: stage {name!r} is decided at {stage.decided_at!r}, whose "
+        "meetings the organisation does not list: it keeps its plain deadline"
+        for name, stage in scheme.stages.items()
+        if stage.decided_at is not None and not _listed(org, stage.decided_at)
+    ]
+
+
+def _listed(org: Organisation, body: str) -> bool:
+    """Whether the organisation lists at least one meeting of `body`."""
+    found = org.meetings.get(body)
+    return found is not None and bool(found.dates)
 
 
 def org_warnings(org: Organisation, scheme: Scheme) -> list[Problem]:

@@ -118,7 +118,8 @@ def _clocks(e: Entry) -> None:
             # checklist afresh: old ticks must not pass for new work.
             items = list(new_stage.checklist)
             e.steps.append(lambda c: stored.clear_ticks(c, pid, items))
-        e.plans = plan_entry(scheme, e.target, now, cal, dates, via=action)
+        meetings = e.ctx.org.org.meetings
+        e.plans = plan_entry(scheme, e.target, now, cal, dates, via=action, meetings=meetings)
         e.steps.append(lambda c: timekeeping.close(c, pid, now))
         return
     spec = scheme.actions[action] if action is not None else None

@@ -187,7 +187,9 @@ def test_the_current_stage_shows_its_deadline_and_the_planned_stages_follow(
     with sqlite_engine.db.read() as conn:
         cs = sqlite_engine.latest_scheme(conn)
         cal = sqlite_engine.calendar(sqlite_engine.org_index(conn))
-    due = cal.due(PROPOSED, cs.scheme.stages["investment_plan"].deadline)  # type: ignore[arg-type]
+    prepared = cal.due(PROPOSED, cs.scheme.stages["investment_plan"].deadline)  # type: ignore[arg-type]
+    due = sqlite_engine.project(code, actor=COORDINATOR, now=NOW).due_at  # the council's meeting
+    assert due is not None and due >= prepared  # decided at the first meeting after
     assert lane.due_at == due and not lane.overdue
     assert [s.stage for s in lane.planned] == path_ahead(cs, "investment_plan")
     first, second = lane.planned[0], lane.planned[1]

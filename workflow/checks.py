@@ -118,7 +118,7 @@ def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
     base: tuple[str | int, ...] = ("stages", name)
     out: list[Finding] = []
     if stage.get("terminal") is True:
-        for key in ("deadline", "reminders", "escalation", "waits_on"):
+        for key in ("deadline", "reminders", "escalation", "waits_on", "decided_at"):
             if stage.get(key):
                 out.append(((*base, key), f"a terminal stage has no {key}"))
     elif "owner" not in stage:
@@ -139,6 +139,10 @@ def _stage_findings(raw: _Raw, name: str) -> list[Finding]:
         )
     if not stage.get("deadline") and (stage.get("reminders") or stage.get("escalation")):
         out.append((base, "reminders and escalation need a deadline"))
+    if stage.get("decided_at") and not stage.get("deadline") and not stage.get("terminal"):
+        out.append(
+            ((*base, "decided_at"), "a stage decided at a meeting needs its preparation deadline")
+        )
     for duty, spec in _mapping(stage.get("recurring")).items():
         out += _recurring_findings(raw, name, duty, _mapping(spec))
     starts = _mapping(stage.get("waits_on")).get("starts")

@@ -1,5 +1,6 @@
 """Pydantic models of an organisation file: the municipality, its unit tree, its people
-and their roles, and the municipality's own calendar overrides."""
+and their roles, the municipality's own calendar overrides, and the meeting dates of its
+bodies (the council, its committees)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from workflow.labels import Label
-from workflow.scheme import Identifier
+from workflow.scheme import Duration, Identifier
 
 PERSON_ID = r"^[a-z][a-z0-9_.-]*$"
 PersonId = Annotated[str, Field(pattern=PERSON_ID, max_length=63)]
@@ -75,6 +76,33 @@ class CalendarOverrides(_Model):
     )
 
 
+class Meetings(_Model):
+    """The listed meetings of one body (the council, a committee): a stage decided at
+    them is due at the first one after its preparation deadline, and its documents are
+    due `cutoff` before that meeting."""
+
+    title: Label
+    cutoff: Duration = Field(
+        default_factory=lambda: Duration(working_days=5),
+        description="How long before a meeting its documents are due (default 5 working days).",
+    )
+    dates: list[dt.date] = Field(
+        default_factory=list, max_length=500, description="The meeting days, in any order."
+    )
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Meetings:
+        """A day is listed once: a repeat is most likely a typing slip."""
+        repeated = sorted(d for d, n in Counter(self.dates).items() if n > 1)
+        if repeated:
+            raise ValueError(f"meeting days listed twice: {', '.join(map(str, repeated))}")
+        return self
+
+    def first_on_or_after(self, day: dt.date) -> dt.date | None:
+        """The first listed meeting on or after `day`; None past the last one."""
+        return min((d for d in self.dates if d >= day), default=None)
+
+
 class Municipality(_Model):
     """The municipality the file describes."""
 
@@ -130,6 +158,10 @@ class Organisation(_Model):
     municipality: Municipality
     calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
     funding_instruments: dict[Identifier, Label] = Field(default_factory=dict)
+    meetings: dict[Identifier, Meetings] = Field(
+        default_factory=dict,
+        description="Bodies whose meetings decide stages (`decided_at` in a scheme), by id.",
+    )
     units: dict[Identifier, Unit] = Field(min_length=1)
     people: dict[PersonId, Person] = Field(default_factory=dict)
 

@@ -223,6 +223,13 @@ class Stage(_Model):
         description="Duties due on a calendar schedule while the project is in the stage, "
         "each named by the self-loop action that ticks an occurrence off.",
     )
+    decided_at: Identifier | None = Field(
+        default=None,
+        description="The body (the organisation's `meetings`) whose meeting decides the "
+        "stage: it is due at the first listed meeting on or after its deadline, with a "
+        "reminder at that meeting's documents cut-off; the plain deadline when none is "
+        "listed.",
+    )
 
     @field_validator("checklist", mode="before")
     @classmethod
