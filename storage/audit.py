@@ -1,11 +1,10 @@
 """What `audit verify` and `audit anchor` read: every project's row, hash-chained history,
 checklist ticks, risks and cost-benefit analysis, the stored organisation and scheme
-versions, the role assignments and the people's `active` flags; and the verified heads
-(`audit_heads`, `audit_runs`) that let it check only what was appended since its last run,
-which `write_heads` alone writes.
+versions, the role assignments and the people's `active` flags; (the verified heads
+it keeps are in storage/audit_heads.py).
 
 Every read runs in the caller's transaction, which should be a `snapshot` so that all
-of them see the database at one moment; none but `write_heads` writes. The `stream_*`
+of them see the database at one moment; nothing here writes. The `stream_*`
 functions execute their statement when called and hand out its rows lazily, fetched in batches (of
 `STREAM_BATCH`, or `VERSION_BATCH` for the large compiled versions) in the order each
 names, so an audit of any size holds about one batch per table in memory; several
@@ -24,7 +23,7 @@ from decimal import Decimal
 from itertools import starmap
 from typing import Any
 
-from sqlalchemy import Connection, Result, Select, delete, insert, select
+from sqlalchemy import Connection, Result, Select, select
 
 from storage import tables as t
 from storage.database import Database
@@ -44,7 +43,7 @@ def snapshot(db: Database) -> Iterator[Connection]:
         yield conn
 
 
-def _stream(conn: Connection, stmt: Select[Any], batch: int = STREAM_BATCH) -> Result[Any]:
+def stream_rows(conn: Connection, stmt: Select[Any], batch: int = STREAM_BATCH) -> Result[Any]:
     return conn.execution_options(yield_per=batch).execute(stmt)
 
 
@@ -126,7 +125,7 @@ def stream_projects(conn: Connection) -> Iterator[ProjectSnapshot]:
         p.head_hash,
         p.idea_id,
     ).order_by(p.id)
-    return starmap(ProjectSnapshot, _stream(conn, stmt))
+    return starmap(ProjectSnapshot, stream_rows(conn, stmt))
 
 
 CHAIN_COLUMNS = (
@@ -195,7 +194,7 @@ def stream_history(conn: Connection) -> Iterator[ChainEvent]:
     project id that has no project row come in their place in that order too."""
     h = t.history.c
     stmt = select(*(h[name] for name in CHAIN_COLUMNS)).order_by(h.project_id, h.seq)
-    return starmap(ChainEvent, _stream(conn, stmt))
+    return starmap(ChainEvent, stream_rows(conn, stmt))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +211,7 @@ def stream_ticks(conn: Connection) -> Iterator[ChecklistTick]:
     """Every checklist tick, by project id and then item."""
     c = t.checklist.c
     stmt = select(c.project_id, c.item, c.checked_at, c.checked_by)
-    return starmap(ChecklistTick, _stream(conn, stmt.order_by(c.project_id, c.item)))
+    return starmap(ChecklistTick, stream_rows(conn, stmt.order_by(c.project_id, c.item)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +249,7 @@ def stream_risks(conn: Connection) -> Iterator[RiskRow]:
         r.updated_at,
         r.updated_by,
     ).order_by(r.project_id, r.number)
-    return starmap(RiskRow, _stream(conn, stmt))
+    return starmap(RiskRow, stream_rows(conn, stmt))
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +267,7 @@ def stream_cbas(conn: Connection) -> Iterator[CbaRow]:
     """Every cost-benefit analysis, by project id (at most one per project)."""
     c = t.cba.c
     stmt = select(c.project_id, c.discount_rate, c.currency, c.updated_at, c.updated_by)
-    return starmap(CbaRow, _stream(conn, stmt.order_by(c.project_id)))
+    return starmap(CbaRow, stream_rows(conn, stmt.order_by(c.project_id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +284,7 @@ def stream_cba_years(conn: Connection) -> Iterator[CbaYear]:
     """Every cost-benefit year, by project id and then year."""
     y = t.cba_years.c
     stmt = select(y.project_id, y.year, y.cost, y.benefit).order_by(y.project_id, y.year)
-    return starmap(CbaYear, _stream(conn, stmt))
+    return starmap(CbaYear, stream_rows(conn, stmt))
 
 
 # -- the organisation and the stored versions -------------------------------------------
@@ -306,7 +305,7 @@ def stream_scheme_versions(conn: Connection) -> Iterator[StoredScheme]:
     """Every stored scheme version, in id order (the order they were loaded)."""
     s = t.scheme_versions.c
     stmt = select(s.id, s.name, s.version, s.content_hash, s.compiled).order_by(s.id)
-    return starmap(StoredScheme, _stream(conn, stmt, VERSION_BATCH))
+    return starmap(StoredScheme, stream_rows(conn, stmt, VERSION_BATCH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +322,7 @@ def stream_org_versions(conn: Connection) -> Iterator[StoredOrg]:
     """Every stored organisation version, in id order (the last is the one in force)."""
     o = t.org_versions.c
     stmt = select(o.id, o.content_hash, o.compiled).order_by(o.id)
-    return starmap(StoredOrg, _stream(conn, stmt, VERSION_BATCH))
+    return starmap(StoredOrg, stream_rows(conn, stmt, VERSION_BATCH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +338,7 @@ def stream_role_assignments(conn: Connection) -> Iterator[RoleAssignment]:
     """Every role assignment, by person, role and then unit."""
     a = t.role_assignments.c
     stmt = select(a.person_id, a.role, a.unit_id).order_by(a.person_id, a.role, a.unit_id)
-    return starmap(RoleAssignment, _stream(conn, stmt))
+    return starmap(RoleAssignment, stream_rows(conn, stmt))
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +352,7 @@ class PersonActive:
 def stream_people(conn: Connection) -> Iterator[PersonActive]:
     """Every person's id and `active` flag, in id order."""
     p = t.people.c
-    rows = _stream(conn, select(p.id, p.active).order_by(p.id))
+    rows = stream_rows(conn, select(p.id, p.active).order_by(p.id))
     return (PersonActive(r.id, bool(r.active)) for r in rows)
 
 
@@ -374,7 +373,7 @@ def stream_heads(conn: Connection) -> Iterator[ProjectHead]:
     """Every project's chain head, in id order."""
     p = t.projects.c
     stmt = select(p.id, p.code, p.head_seq, p.head_hash).order_by(p.id)
-    return starmap(ProjectHead, _stream(conn, stmt))
+    return starmap(ProjectHead, stream_rows(conn, stmt))
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,57 +407,6 @@ def scheme_hashes(conn: Connection) -> list[SchemeHash]:
     return list(starmap(SchemeHash, conn.execute(stmt)))
 
 
-# -- verified heads -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedHead:
-    """The last event of a project a verify run found whole, and a digest of the
-    project's rows as they were then (`state`)."""
-
-    project_id: int
-    seq: int
-    hash: str
-    state: str
-    verified_at: dt.datetime
-
-
-def stream_verified_heads(conn: Connection) -> Iterator[VerifiedHead]:
-    """Every verified head, by project id (a project that is gone keeps its head)."""
-    a = t.audit_heads.c
-    stmt = select(a.project_id, a.seq, a.hash, a.state, a.verified_at).order_by(a.project_id)
-    return starmap(VerifiedHead, _stream(conn, stmt))
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRun:
-    """A verify run that wrote `audit_heads`: the digest over the heads it left, chained
-    to the previous run's digest."""
-
-    id: int
-    verified_at: dt.datetime
-    mode: str
-    heads: int
-    heads_digest: str
-    prev_digest: str
-    digest: str
-
-
-def stream_runs(conn: Connection) -> Iterator[AuditRun]:
-    """Every verify run that wrote heads, in id order (the order they ran)."""
-    r = t.audit_runs.c
-    cols = (r.id, r.verified_at, r.mode, r.heads, r.heads_digest, r.prev_digest, r.digest)
-    return starmap(AuditRun, _stream(conn, select(*cols).order_by(r.id)))
-
-
-def latest_run(conn: Connection) -> AuditRun | None:
-    """The last verify run that wrote heads, or None."""
-    r = t.audit_runs.c
-    cols = (r.id, r.verified_at, r.mode, r.heads, r.heads_digest, r.prev_digest, r.digest)
-    row = conn.execute(select(*cols).order_by(r.id.desc()).limit(1)).first()
-    return None if row is None else AuditRun(*row)
-
-
 def stream_moved_history(conn: Connection) -> Iterator[ChainEvent]:
     """The history of each project whose row's head is not its verified head (or that
     has none), by project id and then sequence number."""
@@ -469,7 +417,7 @@ def stream_moved_history(conn: Connection) -> Iterator[ChainEvent]:
         .where(a.project_id.is_(None) | (a.seq != p.head_seq) | (a.hash != p.head_hash))
     )
     stmt = select(*(h[name] for name in CHAIN_COLUMNS)).where(h.project_id.in_(moved))
-    return starmap(ChainEvent, _stream(conn, stmt.order_by(h.project_id, h.seq)))
+    return starmap(ChainEvent, stream_rows(conn, stmt.order_by(h.project_id, h.seq)))
 
 
 def project_history(conn: Connection, project_id: int) -> list[ChainEvent]:
@@ -477,41 +425,3 @@ def project_history(conn: Connection, project_id: int) -> list[ChainEvent]:
     h = t.history.c
     stmt = select(*(h[name] for name in CHAIN_COLUMNS)).where(h.project_id == project_id)
     return list(starmap(ChainEvent, conn.execute(stmt.order_by(h.seq))))
-
-
-_CHUNK = 500  # ids per DELETE … IN (…)
-
-
-def write_heads(
-    conn: Connection,
-    heads: list[VerifiedHead],
-    drop: list[int],
-    run: AuditRun,
-    after: int | None,
-    *,
-    replace: bool = False,
-) -> bool:
-    """Replace the verified heads of `heads`' projects (with `replace`: every head, so
-    only `heads` are left), delete those of `drop`, and append `run`, in the caller's
-    writing transaction, if the last run is still `after` (its id; None: no run yet);
-    False, writing nothing, if another run came between. Holds the write lock on
-    `audit_runs` (SQLite's `BEGIN IMMEDIATE` already does) until commit."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("LOCK TABLE audit_runs IN EXCLUSIVE MODE")
-    last = latest_run(conn)
-    if (None if last is None else last.id) != after:
-        return False
-    a = t.audit_heads.c
-    ids = [h.project_id for h in heads] + drop
-    if replace:
-        conn.execute(delete(t.audit_heads))
-        ids = []
-    for i in range(0, len(ids), _CHUNK):
-        conn.execute(delete(t.audit_heads).where(a.project_id.in_(ids[i : i + _CHUNK])))
-    if heads:
-        fields = ("project_id", "seq", "hash", "state", "verified_at")
-        rows = [{f: getattr(h, f) for f in fields} for h in heads]
-        conn.execute(insert(t.audit_heads), rows)
-    run_fields = ("id", "verified_at", "mode", "heads", "heads_digest", "prev_digest", "digest")
-    conn.execute(insert(t.audit_runs).values({f: getattr(run, f) for f in run_fields}))
-    return True

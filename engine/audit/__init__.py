@@ -55,6 +55,7 @@ from engine.audit.anchors import (
     read_anchor,
     take_anchor,
 )
+from engine.audit.compare import compare
 from engine.audit.findings import Found, VerifyReport, broken_entry
 from engine.audit.heads import (
     FULL,
@@ -71,14 +72,13 @@ from engine.audit.heads import (
     state_digest,
     verify_tail,
 )
-from engine.audit.replay import UNKNOWN, compare, replay
+from engine.audit.replay import UNKNOWN, replay
 from engine.audit.streams import STREAM_BATCH, Rows
 from engine.audit.versions import SchemeInfo, check_organisation, check_schemes
 from engine.history import Break, verify_chain
 from storage.audit import (
     ChainEvent,
     ProjectSnapshot,
-    VerifiedHead,
     project_history,
     snapshot,
     stream_cba_years,
@@ -87,10 +87,9 @@ from storage.audit import (
     stream_moved_history,
     stream_projects,
     stream_risks,
-    stream_runs,
     stream_ticks,
-    stream_verified_heads,
 )
+from storage.audit_heads import VerifiedHead, stream_runs, stream_verified_heads
 from storage.database import Database
 
 __all__ = [

@@ -19,12 +19,12 @@ from engine.audit.findings import broken_entry, other_entry
 from engine.audit.versions import SchemeInfo
 from storage.audit import (
     ChainEvent,
-    latest_run,
     org_hashes,
     scheme_hashes,
     snapshot,
     stream_heads,
 )
+from storage.audit_heads import latest_run
 from storage.database import Database
 from workflow.errors import UsageError
 

@@ -38,16 +38,14 @@ from typing import Any
 from engine.audit.findings import broken_entry, other_entry
 from engine.history import GENESIS, Break, event_hash
 from storage.audit import (
-    AuditRun,
     CbaRow,
     CbaYear,
     ChainEvent,
     ChecklistTick,
     ProjectSnapshot,
     RiskRow,
-    VerifiedHead,
-    write_heads,
 )
+from storage.audit_heads import AuditRun, VerifiedHead, write_heads
 from storage.database import Database
 
 FULL = "full"
